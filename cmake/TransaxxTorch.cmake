@@ -61,18 +61,24 @@ if(TRANSAXX_WITH_CUDA)
   # The toolkit's nvcc is found by Caffe2's FindCUDA through these.
   get_filename_component(_cuda_bin "${CMAKE_CUDA_COMPILER}" DIRECTORY)
   get_filename_component(CUDA_TOOLKIT_ROOT_DIR "${_cuda_bin}" DIRECTORY CACHE)
+  list(APPEND CMAKE_PREFIX_PATH ${TRANSAXX_TORCH_CMAKE_PREFIX})
+  find_package(Torch REQUIRED CONFIG)
+  if(NOT TARGET torch_cuda)
+    message(FATAL_ERROR "LibTorch was found without its CUDA part (torch_cuda); check the "
+                        "CUDA toolkit and the wheel's nvidia-* packages.")
+  endif()
 else()
-  message(STATUS "CUDA disabled (TRANSAXX_WITH_CUDA=OFF): CPU-only build")
-  # Keeps Caffe2's config from enabling CUDA on its own.
-  set(CAFFE2_USE_CUDA OFF)
-  set(CMAKE_DISABLE_FIND_PACKAGE_CUDA ON)
-endif()
-
-list(APPEND CMAKE_PREFIX_PATH ${TRANSAXX_TORCH_CMAKE_PREFIX})
-find_package(Torch REQUIRED CONFIG)
-if(TRANSAXX_WITH_CUDA AND NOT TARGET torch_cuda)
-  message(FATAL_ERROR "LibTorch was found without its CUDA part (torch_cuda); check the "
-                      "CUDA toolkit and the wheel's nvidia-* packages.")
+  # The wheel's own CMake config insists on a CUDA toolkit, so a CPU-only
+  # build links LibTorch's CPU libraries directly.
+  message(STATUS "CUDA disabled (TRANSAXX_WITH_CUDA=OFF): CPU-only build against "
+                 "libtorch_cpu of the wheel")
+  get_filename_component(_torch_root "${TRANSAXX_TORCH_CMAKE_PREFIX}/../.." ABSOLUTE)
+  set(TORCH_INCLUDE_DIRS ${_torch_root}/include ${_torch_root}/include/torch/csrc/api/include)
+  set(TORCH_LIBRARY ${_torch_root}/lib/libtorch_cpu.so)
+  add_library(torch INTERFACE IMPORTED)
+  set_target_properties(torch PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${TORCH_INCLUDE_DIRS}"
+    INTERFACE_LINK_LIBRARIES "${TORCH_LIBRARY};${_torch_root}/lib/libc10.so;protobuf::libprotobuf")
 endif()
 # LibTorch's headers are third-party: never subject them to our warnings.
 set_property(TARGET torch APPEND PROPERTY INTERFACE_SYSTEM_INCLUDE_DIRECTORIES

@@ -1,0 +1,38 @@
+// The command line of one `transaxx` subcommand: positional arguments and
+// `--name VALUE` / `--name=VALUE` / boolean `--name` flags, checked against
+// the flags the subcommand declares.
+//
+// Thread-safety: plain values.
+#ifndef TRANSAXX_CLI_ARGS_H_
+#define TRANSAXX_CLI_ARGS_H_
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace transaxx::cli {
+
+class Args {
+ public:
+  // INVALID_ARGUMENT naming the flag for an undeclared flag, a value flag
+  // without a value, a value given to a boolean flag, or a repeated flag.
+  static absl::StatusOr<Args> Parse(const std::vector<std::string>& argv,
+                                    const std::set<std::string>& value_flags,
+                                    const std::set<std::string>& bool_flags);
+
+  const std::vector<std::string>& positional() const { return positional_; }
+  std::optional<std::string> Value(const std::string& flag) const;
+  bool Has(const std::string& flag) const { return flags_.count(flag) > 0; }
+
+ private:
+  std::vector<std::string> positional_;
+  std::map<std::string, std::string> flags_;
+};
+
+}  // namespace transaxx::cli
+
+#endif  // TRANSAXX_CLI_ARGS_H_

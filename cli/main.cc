@@ -1,0 +1,36 @@
+// transaxx: the command-line client of the transaxx cluster, and local tools.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "cli/multipliers_command.h"
+
+namespace {
+
+const char kHelp[] = R"(Usage: transaxx COMMAND [ARGS]
+
+Search for energy-efficient approximate accelerators for Vision Transformers.
+
+Commands:
+  multipliers   list, show and characterize approximate multipliers (local)
+  help          this text
+
+Run 'transaxx COMMAND --help' for the flags of a command.
+Exit codes: 0 success, 1 the operation failed, 2 usage error.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> words(argv + 1, argv + argc);
+  if (words.empty() || words[0] == "help" || words[0] == "--help" || words[0] == "-h") {
+    std::printf("%s", kHelp);
+    return words.empty() ? transaxx::cli::kExitUsage : transaxx::cli::kExitOk;
+  }
+  const std::vector<std::string> rest(words.begin() + 1, words.end());
+  if (words[0] == "multipliers") return transaxx::cli::RunMultipliersCommand(rest);
+  std::fprintf(stderr, "transaxx: error: unknown command '%s'; see transaxx --help\n",
+               words[0].c_str());
+  return transaxx::cli::kExitUsage;
+}

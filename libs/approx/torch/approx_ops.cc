@@ -1,0 +1,288 @@
+#include "libs/approx/torch/approx_ops.h"
+
+#include <ATen/ATen.h>
+#include <ATen/ExpandUtils.h>
+#include <c10/util/accumulate.h>
+#include <torch/autograd.h>
+
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "libs/approx/quantization.h"
+#include "libs/approx/reference_gemm.h"
+
+namespace transaxx::approx {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+void CheckOk(const absl::Status& status) { TORCH_CHECK(status.ok(), status.ToString()); }
+
+template <typename T>
+T ValueOrThrow(absl::StatusOr<T> value) {
+  CheckOk(value.status());
+  return *std::move(value);
+}
+
+void CheckFloatCpu(const at::Tensor& t, const char* name) {
+  TORCH_CHECK(t.defined(), name, " is undefined");
+  TORCH_CHECK(t.scalar_type() == at::kFloat, name, " must be float32, got ", t.scalar_type());
+  TORCH_CHECK(t.device().is_cpu(), name, " must be on the CPU, got ", t.device());
+}
+
+bool Defined(const std::optional<at::Tensor>& t) { return t.has_value() && t->defined(); }
+
+void CheckBias(const std::optional<at::Tensor>& bias, int64_t out_features) {
+  if (!Defined(bias)) return;
+  CheckFloatCpu(*bias, "bias");
+  TORCH_CHECK(bias->dim() == 1 && bias->size(0) == out_features, "bias must have shape [",
+              out_features, "], got ", bias->sizes());
+}
+
+template <typename T>
+std::span<T> Span(const at::Tensor& t) {
+  return std::span<T>(t.data_ptr<std::remove_const_t<T>>(), static_cast<size_t>(t.numel()));
+}
+
+// Quantizes a float tensor with params into a new int8 tensor of its shape.
+at::Tensor QuantizeTensor(const at::Tensor& x, const QuantParams& params) {
+  const at::Tensor contiguous = x.contiguous();
+  at::Tensor q = at::empty(contiguous.sizes(), contiguous.options().dtype(at::kChar));
+  CheckOk(Quantize(Span<const float>(contiguous), params, Span<int8_t>(q)));
+  return q;
+}
+
+// Per-tensor params of an activation clipped to [-amax, amax].
+QuantParams ActivationParams(float amax) {
+  return ValueOrThrow(QuantParamsFromAmax(std::span<const float>(&amax, 1)));
+}
+
+// Max-calibrated params of a weight whose first dimension is the output
+// channel.
+QuantParams WeightParams(const at::Tensor& weight, WeightQuantization quantization) {
+  const at::Tensor contiguous = weight.contiguous();
+  const int64_t channels = quantization == WeightQuantization::kPerChannel ? contiguous.size(0) : 1;
+  const std::vector<float> amax =
+      ValueOrThrow(AbsMaxPerChannel(Span<const float>(contiguous), channels));
+  return ValueOrThrow(QuantParamsFromAmax(amax));
+}
+
+// The float result of int32 sums [M, N]: sums * (activation scale x weight
+// scale of column n) + bias[n].
+at::Tensor DequantizeSums(const at::Tensor& sums, float activation_scale,
+                          const std::vector<float>& weight_scales,
+                          const std::optional<at::Tensor>& bias) {
+  const int64_t n = sums.size(1);
+  at::Tensor scales = at::empty({n}, sums.options().dtype(at::kFloat));
+  float* s = scales.data_ptr<float>();
+  for (int64_t j = 0; j < n; ++j) {
+    s[j] = activation_scale * weight_scales[weight_scales.size() == 1 ? 0 : j];
+  }
+  at::Tensor out = sums.to(at::kFloat).mul_(scales);
+  if (Defined(bias)) out.add_(*bias);
+  return out;
+}
+
+// W operand [in, out] of a weight [out, in...]: the weight's rows quantized
+// (per tensor or per row), flattened and transposed.
+at::Tensor QuantizedWeightOperand(const at::Tensor& weight, const QuantParams& params) {
+  return QuantizeTensor(weight, params).reshape({weight.size(0), -1}).t().contiguous();
+}
+
+class LinearFunction : public torch::autograd::Function<LinearFunction> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, const at::Tensor& weight,
+                            const std::optional<at::Tensor>& bias, const Multiplier& multiplier,
+                            float input_amax, WeightQuantization weight_quantization) {
+    CheckFloatCpu(input, "input");
+    CheckFloatCpu(weight, "weight");
+    TORCH_CHECK(weight.dim() == 2, "linear weight must be [out, in], got ", weight.sizes());
+    TORCH_CHECK(input.dim() >= 1 && input.size(-1) == weight.size(1), "linear input must be [..., ",
+                weight.size(1), "], got ", input.sizes());
+    CheckBias(bias, weight.size(0));
+    const QuantParams input_params = ActivationParams(input_amax);
+    const QuantParams weight_params = WeightParams(weight, weight_quantization);
+
+    // Rows counted explicitly: reshape cannot infer -1 for empty tensors.
+    const int64_t rows = c10::multiply_integers(input.sizes().slice(0, input.dim() - 1));
+    const at::Tensor a = QuantizeTensor(input, input_params).reshape({rows, weight.size(1)});
+    const at::Tensor w = QuantizedWeightOperand(weight, weight_params);
+    at::Tensor out = DequantizeSums(ApproxGemmInt8(multiplier, a, w), input_params.scales[0],
+                                    weight_params.scales, bias);
+    std::vector<int64_t> out_shape(input.sizes().begin(), input.sizes().end());
+    out_shape.back() = weight.size(0);
+
+    ctx->save_for_backward({input, weight});
+    ctx->saved_data["has_bias"] = Defined(bias);
+    return out.reshape(out_shape);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const variable_list saved = ctx->get_saved_variables();
+    const at::Tensor& input = saved[0];
+    const at::Tensor& weight = saved[1];
+    const at::Tensor& grad = grad_outputs[0];
+    const bool has_bias = ctx->saved_data["has_bias"].toBool();
+    const int64_t rows = c10::multiply_integers(input.sizes().slice(0, input.dim() - 1));
+    const at::Tensor grad_2d = grad.reshape({rows, weight.size(0)});
+    at::Tensor grad_input, grad_weight, grad_bias;
+    if (ctx->needs_input_grad(0)) grad_input = grad.matmul(weight);
+    if (ctx->needs_input_grad(1))
+      grad_weight = grad_2d.t().mm(input.reshape({rows, weight.size(1)}));
+    if (has_bias && ctx->needs_input_grad(2)) grad_bias = grad_2d.sum(0);
+    return {grad_input, grad_weight, grad_bias, at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+class Conv2dFunction : public torch::autograd::Function<Conv2dFunction> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, const at::Tensor& weight,
+                            const std::optional<at::Tensor>& bias, const Multiplier& multiplier,
+                            float input_amax, WeightQuantization weight_quantization,
+                            std::array<int64_t, 2> stride, std::array<int64_t, 2> padding) {
+    CheckFloatCpu(input, "input");
+    CheckFloatCpu(weight, "weight");
+    TORCH_CHECK(weight.dim() == 4, "conv2d weight must be [out, in, kh, kw], got ", weight.sizes());
+    TORCH_CHECK(input.dim() == 4 && input.size(1) == weight.size(1),
+                "conv2d input must be [batch, ", weight.size(1), ", h, w], got ", input.sizes());
+    CheckBias(bias, weight.size(0));
+    TORCH_CHECK(stride[0] >= 1 && stride[1] >= 1, "conv2d stride must be >= 1, got ",
+                at::IntArrayRef(stride));
+    TORCH_CHECK(padding[0] >= 0 && padding[1] >= 0, "conv2d padding must be >= 0, got ",
+                at::IntArrayRef(padding));
+    const int64_t batch = input.size(0), out_channels = weight.size(0);
+    const int64_t kh = weight.size(2), kw = weight.size(3);
+    const int64_t padded_h = input.size(2) + 2 * padding[0];
+    const int64_t padded_w = input.size(3) + 2 * padding[1];
+    TORCH_CHECK(padded_h >= kh && padded_w >= kw, "conv2d kernel ", kh, "x", kw,
+                " is larger than the padded input ", padded_h, "x", padded_w);
+    const int64_t out_h = (padded_h - kh) / stride[0] + 1;
+    const int64_t out_w = (padded_w - kw) / stride[1] + 1;
+
+    const QuantParams input_params = ActivationParams(input_amax);
+    const QuantParams weight_params = WeightParams(weight, weight_quantization);
+    // Padding zeros quantize to 0, so patches of the float input quantized
+    // afterwards equal patches of the quantized input.
+    const at::Tensor patches = at::im2col(input, {kh, kw}, {1, 1}, padding, stride)
+                                   .transpose(1, 2)
+                                   .reshape({batch * out_h * out_w, weight[0].numel()});
+    const at::Tensor a = QuantizeTensor(patches, input_params);
+    const at::Tensor w = QuantizedWeightOperand(weight, weight_params);
+    const at::Tensor out = DequantizeSums(ApproxGemmInt8(multiplier, a, w), input_params.scales[0],
+                                          weight_params.scales, bias);
+
+    ctx->save_for_backward({input, weight});
+    ctx->saved_data["has_bias"] = Defined(bias);
+    ctx->saved_data["stride"] = std::vector<int64_t>(stride.begin(), stride.end());
+    ctx->saved_data["padding"] = std::vector<int64_t>(padding.begin(), padding.end());
+    return out.reshape({batch, out_h, out_w, out_channels}).permute({0, 3, 1, 2}).contiguous();
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const variable_list saved = ctx->get_saved_variables();
+    const at::Tensor& input = saved[0];
+    const at::Tensor& weight = saved[1];
+    const bool has_bias = ctx->saved_data["has_bias"].toBool();
+    const std::vector<int64_t> stride = ctx->saved_data["stride"].toIntVector();
+    const std::vector<int64_t> padding = ctx->saved_data["padding"].toIntVector();
+    const std::vector<int64_t> bias_sizes = {weight.size(0)};
+    auto [grad_input, grad_weight, grad_bias] = at::convolution_backward(
+        grad_outputs[0], input, weight,
+        has_bias ? at::OptionalIntArrayRef(bias_sizes) : at::OptionalIntArrayRef(), stride, padding,
+        /*dilation=*/{1, 1}, /*transposed=*/false, /*output_padding=*/{0, 0},
+        /*groups=*/1,
+        {ctx->needs_input_grad(0), ctx->needs_input_grad(1), has_bias && ctx->needs_input_grad(2)});
+    return {grad_input,   grad_weight,  grad_bias,    at::Tensor(),
+            at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+class MatmulFunction : public torch::autograd::Function<MatmulFunction> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& a, const at::Tensor& b,
+                            const Multiplier& multiplier, float a_amax, float b_amax) {
+    CheckFloatCpu(a, "a");
+    CheckFloatCpu(b, "b");
+    TORCH_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul operands must be at least 2-D, got ",
+                a.sizes(), " and ", b.sizes());
+    const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
+    TORCH_CHECK(b.size(-2) == k, "matmul operands do not fit: ", a.sizes(), " x ", b.sizes());
+    std::vector<int64_t> batch =
+        at::infer_size(a.sizes().slice(0, a.dim() - 2), b.sizes().slice(0, b.dim() - 2));
+    const QuantParams a_params = ActivationParams(a_amax);
+    const QuantParams b_params = ActivationParams(b_amax);
+
+    const int64_t batch_count = c10::multiply_integers(batch);
+    auto expand = [&batch, batch_count](const at::Tensor& q, int64_t rows, int64_t cols) {
+      std::vector<int64_t> shape = batch;
+      shape.insert(shape.end(), {rows, cols});
+      return q.expand(shape).reshape({batch_count, rows, cols}).contiguous();
+    };
+    const at::Tensor qa = expand(QuantizeTensor(a, a_params), m, k);
+    const at::Tensor qb = expand(QuantizeTensor(b, b_params), k, n);
+    at::Tensor sums = at::empty({batch_count, m, n}, qa.options().dtype(at::kInt));
+    for (int64_t i = 0; i < batch_count; ++i) {
+      CheckOk(ApproxGemmReference(multiplier, qa.data_ptr<int8_t>() + i * m * k,
+                                  qb.data_ptr<int8_t>() + i * k * n,
+                                  sums.data_ptr<int32_t>() + i * m * n, m, k, n));
+    }
+    const at::Tensor out = sums.to(at::kFloat).mul_(a_params.scales[0] * b_params.scales[0]);
+
+    ctx->save_for_backward({a, b});
+    batch.insert(batch.end(), {m, n});
+    return out.reshape(batch);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const variable_list saved = ctx->get_saved_variables();
+    const at::Tensor& a = saved[0];
+    const at::Tensor& b = saved[1];
+    const at::Tensor& grad = grad_outputs[0];
+    // Broadcast batch dimensions get the sum of their gradients.
+    at::Tensor grad_a, grad_b;
+    if (ctx->needs_input_grad(0)) grad_a = at::sum_to(grad.matmul(b.transpose(-2, -1)), a.sizes());
+    if (ctx->needs_input_grad(1)) grad_b = at::sum_to(a.transpose(-2, -1).matmul(grad), b.sizes());
+    return {grad_a, grad_b, at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, const at::Tensor& w) {
+  TORCH_CHECK(a.defined() && w.defined(), "GEMM operands must be defined");
+  TORCH_CHECK(a.scalar_type() == at::kChar && w.scalar_type() == at::kChar,
+              "GEMM operands must be int8, got ", a.scalar_type(), " and ", w.scalar_type());
+  TORCH_CHECK(a.device().is_cpu() && w.device().is_cpu(), "the reference GEMM runs on the CPU");
+  TORCH_CHECK(a.dim() == 2 && w.dim() == 2 && a.size(1) == w.size(0),
+              "GEMM operands must be [M, K] and [K, N], got ", a.sizes(), " and ", w.sizes());
+  const at::Tensor a_contiguous = a.contiguous();
+  const at::Tensor w_contiguous = w.contiguous();
+  at::Tensor c = at::empty({a.size(0), w.size(1)}, a.options().dtype(at::kInt));
+  CheckOk(ApproxGemmReference(multiplier, a_contiguous.data_ptr<int8_t>(),
+                              w_contiguous.data_ptr<int8_t>(), c.data_ptr<int32_t>(), a.size(0),
+                              a.size(1), w.size(1)));
+  return c;
+}
+
+at::Tensor ApproxLinear(const at::Tensor& input, const at::Tensor& weight,
+                        const std::optional<at::Tensor>& bias, const Multiplier& multiplier,
+                        float input_amax, WeightQuantization weight_quantization) {
+  return LinearFunction::apply(input, weight, bias, multiplier, input_amax, weight_quantization);
+}
+
+at::Tensor ApproxConv2d(const at::Tensor& input, const at::Tensor& weight,
+                        const std::optional<at::Tensor>& bias, const Multiplier& multiplier,
+                        float input_amax, WeightQuantization weight_quantization,
+                        std::array<int64_t, 2> stride, std::array<int64_t, 2> padding) {
+  return Conv2dFunction::apply(input, weight, bias, multiplier, input_amax, weight_quantization,
+                               stride, padding);
+}
+
+at::Tensor ApproxMatmul(const at::Tensor& a, const at::Tensor& b, const Multiplier& multiplier,
+                        float a_amax, float b_amax) {
+  return MatmulFunction::apply(a, b, multiplier, a_amax, b_amax);
+}
+
+}  // namespace transaxx::approx
