@@ -1,0 +1,55 @@
+// Shared by the hardware tests: whether Yosys is installed, and fresh
+// folders for caches and scripts.
+//
+// Thread-safety: functions without shared state.
+#ifndef TRANSAXX_TESTS_APPROX_HARDWARE_HARDWARE_TEST_UTIL_H_
+#define TRANSAXX_TESTS_APPROX_HARDWARE_HARDWARE_TEST_UTIL_H_
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace transaxx::approx::hardware {
+
+// Whether an executable `yosys` is on PATH, where the synthesis runner
+// looks by default.
+inline bool YosysInstalled() {
+  const char* path = std::getenv("PATH");
+  if (path == nullptr) return false;
+  for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
+    const std::string candidate = absl::StrCat(dir, "/yosys");
+    if (access(candidate.c_str(), X_OK) == 0) return true;
+  }
+  return false;
+}
+
+// Skips the current test, saying why, when Yosys is absent.
+#define TRANSAXX_REQUIRE_YOSYS()                                                         \
+  do {                                                                                   \
+    if (!::transaxx::approx::hardware::YosysInstalled()) {                               \
+      GTEST_SKIP() << "Yosys is not installed (no 'yosys' on PATH); install the Debian " \
+                      "package yosys to run the synthesis tests";                        \
+    }                                                                                    \
+  } while (false)
+
+// A new, empty folder under the test's temporary folder.
+inline std::filesystem::path FreshDir(const std::string& name) {
+  static std::atomic<int> counter{0};
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) /
+      absl::StrCat("transaxx_hw_", getpid(), "_", counter++, "_", name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace transaxx::approx::hardware
+
+#endif  // TRANSAXX_TESTS_APPROX_HARDWARE_HARDWARE_TEST_UTIL_H_
