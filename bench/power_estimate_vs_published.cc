@@ -161,8 +161,7 @@ absl::Status Run() {
 
   std::printf(
       "# Estimated vs published relative power of the masking multipliers\n\n"
-      "Reproduce (from the repository root, after building the target):\n\n"
-      "    build/bin/power_estimate_vs_published > bench/results/power_estimate_vs_published.md\n\n"
+      "Reproduce: `./run bench power` (builds this program and rewrites this file).\n\n"
       "Five EvoApproxLib v2022 circuits compute exactly the tables of built-in `mask`\n"
       "multipliers (checked here table against table). Published: PDK45 power of the\n"
       "circuit / power of the exact mul8s_1KV6 (%.3f mW). Estimated: the built-in's RTL\n"
