@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/multipliers_command.h"
+#include "cli/power_command.h"
 
 namespace {
 
@@ -13,7 +14,9 @@ const char kHelp[] = R"(Usage: transaxx COMMAND [ARGS]
 Search for energy-efficient approximate accelerators for Vision Transformers.
 
 Commands:
-  multipliers   list, show and characterize approximate multipliers (local)
+  multipliers   list, show and characterize approximate multipliers (local,
+                or list/show on a server with --server)
+  power         estimate the power of a configuration on a power model server
   help          this text
 
 Run 'transaxx COMMAND --help' for the flags of a command.
@@ -30,6 +33,7 @@ int main(int argc, char** argv) {
   }
   const std::vector<std::string> rest(words.begin() + 1, words.end());
   if (words[0] == "multipliers") return transaxx::cli::RunMultipliersCommand(rest);
+  if (words[0] == "power") return transaxx::cli::RunPowerCommand(rest);
   std::fprintf(stderr, "transaxx: error: unknown command '%s'; see transaxx --help\n",
                words[0].c_str());
   return transaxx::cli::kExitUsage;

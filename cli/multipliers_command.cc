@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "cli/args.h"
 #include "cli/command.h"
+#include "cli/power_command.h"
 #include "cli/text_table.h"
 #include "libs/approx/builtin.h"
 #include "libs/approx/catalog.h"
@@ -19,7 +20,8 @@ namespace transaxx::cli {
 
 const char kMultipliersHelp[] = R"(Usage: transaxx multipliers COMMAND [FLAGS]
 
-Local multiplier commands (no server needed).
+Multiplier commands; list and show run locally, or against a power model
+server with --server HOST:PORT (and the client flags of 'transaxx power').
 
 Commands:
   list                  The catalog: built-in multipliers and imported tables,
@@ -32,7 +34,7 @@ Commands:
                         (65,536 16-bit words) or a CSV of lines 'a,b,product'.
       --signed | --unsigned   how to read the operands (required)
 
-Flags of every command:
+Flags of every command (--multipliers_dir only locally):
   --multipliers_dir DIR   an EvoApproxLib-style folder (multipliers.json and
                           NAME.lut files) imported as evo:NAME; default
                           $TRANSAXX_MULTIPLIERS_DIR
@@ -97,36 +99,59 @@ absl::StatusOr<Catalog> LoadCatalog(const Args& args) {
   return catalog;
 }
 
-std::string SignednessName(const approx::Multiplier& m) {
-  return m.is_signed() ? "signed" : "unsigned";
+MultiplierSummary LocalSummary(const CatalogEntry& e) {
+  MultiplierSummary s;
+  s.id = e.multiplier.id();
+  s.family = e.multiplier.family();
+  s.content_hash = e.multiplier.content_hash();
+  s.source = e.source;
+  s.is_signed = e.multiplier.is_signed();
+  s.errors = approx::ComputeErrorFigures(e.multiplier);
+  if (const auto& p = e.published) {
+    s.power_mw = p->power_mw;
+    s.area_um2 = p->area_um2;
+    s.delay_ns = p->delay_ns;
+    s.provenance = "published";
+  }
+  return s;
+}
+
+std::string SignednessName(bool is_signed) { return is_signed ? "signed" : "unsigned"; }
+
+// The multipliers to list: from the server with --server, else the local catalog.
+absl::StatusOr<std::vector<MultiplierSummary>> ListSummaries(const Args& args) {
+  const std::string glob = args.Value("match").value_or("");
+  if (args.Value("server")) return FetchMultipliers(args, glob);
+  auto catalog = LoadCatalog(args);
+  if (!catalog.ok()) return catalog.status();
+  std::vector<MultiplierSummary> out;
+  for (const CatalogEntry& e : glob.empty() ? catalog->entries() : catalog->Match(glob)) {
+    out.push_back(LocalSummary(e));
+  }
+  return out;
 }
 
 int List(const Args& args) {
   auto json = WantJson(args);
   if (!json.ok()) return ReportError(json.status(), true);
-  auto catalog = LoadCatalog(args);
-  if (!catalog.ok()) return ReportError(catalog.status());
-  std::vector<CatalogEntry> entries = args.Value("match")
-                                          ? catalog->Match(*args.Value("match"))
-                                          : catalog->entries();
+  auto entries = ListSummaries(args);
+  if (!entries.ok()) return ReportError(entries.status());
   nlohmann::json out = nlohmann::json::array();
   TextTable table({"ID", "SIGN", "MAE", "WCE", "EP %", "MRED", "RANK", "POWER mW"});
-  for (const CatalogEntry& e : entries) {
-    const ErrorReport r = approx::ComputeErrorFigures(e.multiplier);
-    std::optional<double> power;
-    if (e.published && e.published->power_mw) power = *e.published->power_mw;
+  for (const MultiplierSummary& e : *entries) {
+    const ErrorReport& r = e.errors;
     if (*json) {
-      nlohmann::json item = {{"id", e.multiplier.id()},
-                             {"signed", e.multiplier.is_signed()},
-                             {"content_hash", e.multiplier.content_hash()},
+      nlohmann::json item = {{"id", e.id},
+                             {"signed", e.is_signed},
+                             {"content_hash", e.content_hash},
                              {"source", e.source},
                              {"errors", ReportJson(r)}};
-      if (power) item["power_mw"] = *power;
+      if (e.power_mw) item["power_mw"] = *e.power_mw;
       out.push_back(item);
     } else {
-      table.AddRow({e.multiplier.id(), SignednessName(e.multiplier), Fixed(r.full.mae, 2),
+      table.AddRow({e.id, SignednessName(e.is_signed), Fixed(r.full.mae, 2),
                     Fixed(r.full.wce, 0), Fixed(r.full.ep_pct, 2), Fixed(r.full.mred, 5),
-                    std::to_string(r.error_rank), power ? Fixed(*power, 3) : "-"});
+                    std::to_string(r.error_rank), e.power_mw ? Fixed(*e.power_mw, 3) : "-"});
     }
   }
   if (*json) {
@@ -134,7 +159,7 @@ int List(const Args& args) {
   } else {
     std::printf("%s", table.Render().c_str());
     std::printf("%zu multipliers. Any built-in ID works beyond this list, e.g. drum:k=7.\n",
-                entries.size());
+                entries->size());
   }
   return kExitOk;
 }
@@ -170,39 +195,46 @@ int Show(const Args& args) {
   }
   auto json = WantJson(args);
   if (!json.ok()) return ReportError(json.status(), true);
-  auto catalog = LoadCatalog(args);
-  if (!catalog.ok()) return ReportError(catalog.status());
-  auto entry = catalog->Get(args.positional()[0]);
-  if (!entry.ok()) return ReportError(entry.status());
-  const approx::Multiplier& m = entry->multiplier;
-  const ErrorReport r = approx::ComputeErrorFigures(m);
+  absl::StatusOr<MultiplierSummary> m;
+  if (args.Value("server")) {
+    m = FetchMultiplier(args, args.positional()[0]);
+  } else {
+    auto catalog = LoadCatalog(args);
+    if (!catalog.ok()) return ReportError(catalog.status());
+    auto entry = catalog->Get(args.positional()[0]);
+    if (!entry.ok()) return ReportError(entry.status());
+    m = LocalSummary(*entry);
+  }
+  if (!m.ok()) return ReportError(m.status());
+  const ErrorReport& r = m->errors;
+  const bool has_hardware = m->power_mw || m->area_um2 || m->delay_ns;
   if (*json) {
-    nlohmann::json out = {{"id", m.id()},         {"family", m.family()},
-                          {"signed", m.is_signed()}, {"content_hash", m.content_hash()},
-                          {"source", entry->source}, {"errors", ReportJson(r)}};
-    if (const auto& p = entry->published) {
-      nlohmann::json published = nlohmann::json::object();
-      if (p->power_mw) published["power_mw"] = *p->power_mw;
-      if (p->area_um2) published["area_um2"] = *p->area_um2;
-      if (p->delay_ns) published["delay_ns"] = *p->delay_ns;
-      out["published"] = published;
+    nlohmann::json out = {{"id", m->id},         {"family", m->family},
+                          {"signed", m->is_signed}, {"content_hash", m->content_hash},
+                          {"source", m->source}, {"errors", ReportJson(r)}};
+    if (has_hardware) {
+      nlohmann::json hw = {{"provenance", m->provenance}};
+      if (m->power_mw) hw["power_mw"] = *m->power_mw;
+      if (m->area_um2) hw["area_um2"] = *m->area_um2;
+      if (m->delay_ns) hw["delay_ns"] = *m->delay_ns;
+      out[m->provenance == "published" ? "published" : "hardware"] = hw;
     }
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }
-  std::printf("id:        %s\n", m.id().c_str());
-  std::printf("family:    %s\n", m.family().c_str());
-  if (std::string summary = FamilySummary(m.family()); !summary.empty()) {
+  std::printf("id:        %s\n", m->id.c_str());
+  std::printf("family:    %s\n", m->family.c_str());
+  if (std::string summary = FamilySummary(m->family); !summary.empty()) {
     std::printf("           %s\n", summary.c_str());
   }
-  std::printf("operands:  %s\n", SignednessName(m).c_str());
-  std::printf("hash:      %s\n", m.content_hash().c_str());
-  std::printf("source:    %s\n", entry->source.c_str());
-  if (const auto& p = entry->published) {
-    std::printf("published: power %s mW, area %s um2, delay %s ns (PDK45)\n",
-                p->power_mw ? Fixed(*p->power_mw, 3).c_str() : "-",
-                p->area_um2 ? Fixed(*p->area_um2, 1).c_str() : "-",
-                p->delay_ns ? Fixed(*p->delay_ns, 2).c_str() : "-");
+  std::printf("operands:  %s\n", SignednessName(m->is_signed).c_str());
+  std::printf("hash:      %s\n", m->content_hash.c_str());
+  std::printf("source:    %s\n", m->source.c_str());
+  if (has_hardware) {
+    std::printf("%-10s power %s mW, area %s um2, delay %s ns\n", (m->provenance + ":").c_str(),
+                m->power_mw ? Fixed(*m->power_mw, 3).c_str() : "-",
+                m->area_um2 ? Fixed(*m->area_um2, 1).c_str() : "-",
+                m->delay_ns ? Fixed(*m->delay_ns, 2).c_str() : "-");
   }
   std::printf("\n");
   PrintFigures(r);
@@ -234,7 +266,7 @@ int Characterize(const Args& args) {
   if (*json) {
     std::printf("%s\n", ReportJson(r).dump(2).c_str());
   } else {
-    std::printf("file: %s (%s)\nhash: %s\n\n", path.c_str(), SignednessName(*m).c_str(),
+    std::printf("file: %s (%s)\nhash: %s\n\n", path.c_str(), SignednessName(m->is_signed()).c_str(),
                 m->content_hash().c_str());
     PrintFigures(r);
   }
@@ -253,6 +285,7 @@ int RunMultipliersCommand(const std::vector<std::string>& words) {
   std::set<std::string> value_flags = kCommonFlags;
   std::set<std::string> bool_flags = {"help"};
   if (command == "list") value_flags.insert("match");
+  if (command == "list" || command == "show") value_flags.insert(ClientFlags().begin(), ClientFlags().end());
   if (command == "characterize") bool_flags.insert({"signed", "unsigned"});
   if (command != "list" && command != "show" && command != "characterize") {
     return ReportError(absl::InvalidArgumentError("unknown command 'multipliers " + command +

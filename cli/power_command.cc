@@ -1,0 +1,325 @@
+#include "cli/power_command.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <grpcpp/grpcpp.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "cli/command.h"
+#include "cli/text_table.h"
+#include "libs/rpc/client_channel.h"
+#include "transaxx/v1/power_model.grpc.pb.h"
+
+namespace transaxx::cli {
+
+const char kPowerHelp[] = R"(Usage: transaxx power estimate --server HOST:PORT --layers FILE.json
+                                --config FILE.json [--output table|json]
+
+Estimates the relative power (the TransAxx paper's metric, 1 = all exact),
+absolute power and energy of a configuration, with a per-layer breakdown.
+
+  --layers FILE   JSON array of the model's approximable layers:
+                  [{"name": "blocks.0.mlp.fc1", "macs_per_image": 1769472,
+                    "kind": "linear"}, ...]   kind: linear, conv2d,
+                  attention_qk, attention_av (optional). (--model DIR, taking
+                  the layers from a model, comes with the model registry.)
+  --config FILE   JSON {"default": "exact", "layers": {"LAYER": "MULTIPLIER_ID"}};
+                  "default" covers every layer not listed.
+  --output table|json   (default table)
+
+Client flags:
+  --server HOST:PORT    the power model (default $TRANSAXX_SERVER)
+  --tls_ca/--tls_cert/--tls_key FILE, --auth_token_file FILE
+                        TLS and token (default $TRANSAXX_TLS_CA, ...)
+  --timeout DURATION    deadline of each call (default 30s)
+)";
+
+namespace {
+
+namespace v1 = transaxx::v1;
+
+std::string FlagOrEnv(const Args& args, const std::string& flag, const char* env) {
+  if (auto v = args.Value(flag)) return *v;
+  const char* e = std::getenv(env);
+  return e ? e : "";
+}
+
+struct Connection {
+  rpc::ClientChannel channel;
+  std::unique_ptr<v1::PowerModel::Stub> stub;
+};
+
+absl::StatusOr<Connection> Connect(const Args& args) {
+  rpc::ChannelOptions options;
+  options.target = FlagOrEnv(args, "server", "TRANSAXX_SERVER");
+  if (options.target.empty()) {
+    return absl::InvalidArgumentError("--server: required (or set TRANSAXX_SERVER)");
+  }
+  options.security.tls_ca_file = FlagOrEnv(args, "tls_ca", "TRANSAXX_TLS_CA");
+  options.security.tls_cert_file = FlagOrEnv(args, "tls_cert", "TRANSAXX_TLS_CERT");
+  options.security.tls_key_file = FlagOrEnv(args, "tls_key", "TRANSAXX_TLS_KEY");
+  options.security.auth_token_file = FlagOrEnv(args, "auth_token_file", "TRANSAXX_AUTH_TOKEN_FILE");
+  if (auto t = args.Value("timeout")) {
+    if (!absl::ParseDuration(*t, &options.default_deadline) ||
+        options.default_deadline <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat("--timeout: '", *t, "' is not a duration like 30s"));
+    }
+  }
+  absl::StatusOr<rpc::ClientChannel> channel = rpc::ClientChannel::Create(options);
+  if (!channel.ok()) return channel.status();
+  auto stub = v1::PowerModel::NewStub(channel->channel());
+  return Connection{*std::move(channel), std::move(stub)};
+}
+
+absl::Status FromGrpc(const grpc::Status& s, const std::string& server) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      absl::StrCat(server, ": ", s.error_message()));
+}
+
+approx::ErrorFigures FromProto(const v1::ErrorFigures& f) {
+  approx::ErrorFigures e{};
+  e.mae = f.mae();
+  e.wce = f.wce();
+  e.wcre_pct = 100 * f.wcre();
+  e.ep_pct = 100 * f.ep();
+  e.mre_pct = 100 * f.mre();
+  e.mse = f.mse();
+  e.mred = f.mred();
+  e.nmed = f.nmed();
+  e.mean_error = f.mean_error();
+  e.pairs = f.pair_count();
+  return e;
+}
+
+MultiplierSummary Summary(const v1::MultiplierInfo& m) {
+  MultiplierSummary s;
+  s.id = m.ref().id();
+  s.family = m.family();
+  s.content_hash = m.ref().content_hash();
+  s.source = m.source();
+  s.is_signed = m.signedness() != v1::SIGNEDNESS_UNSIGNED;
+  s.errors.full = FromProto(m.full_range());
+  s.errors.narrow = FromProto(m.narrow_range());
+  s.errors.error_rank = m.full_range().error_rank();
+  const v1::HardwareFigures& h = m.hardware();
+  if (h.has_power_mw()) s.power_mw = h.power_mw();
+  if (h.has_area_um2()) s.area_um2 = h.area_um2();
+  if (h.has_delay_ns()) s.delay_ns = h.delay_ns();
+  s.provenance = h.provenance() == v1::FIGURE_PROVENANCE_PUBLISHED   ? "published"
+                 : h.provenance() == v1::FIGURE_PROVENANCE_ESTIMATED ? "estimated"
+                                                                     : "unknown";
+  return s;
+}
+
+absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path, const std::string& flag) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(flag, ": cannot open ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
+  if (j.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", path, " is not JSON"));
+  return j;
+}
+
+absl::Status ReadLayers(const std::string& path, v1::EstimatePowerRequest* r) {
+  absl::StatusOr<nlohmann::json> j = ReadJsonFile(path, "--layers");
+  if (!j.ok()) return j.status();
+  if (!j->is_array()) return absl::InvalidArgumentError(absl::StrCat("--layers: ", path, " is not a JSON array"));
+  for (size_t i = 0; i < j->size(); ++i) {
+    const nlohmann::json& l = (*j)[i];
+    if (!l.is_object() || !l.contains("name") || !l["name"].is_string() ||
+        !l.contains("macs_per_image") || !l["macs_per_image"].is_number_integer()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--layers: ", path, ": entry ", i, " needs a string \"name\" and an integer \"macs_per_image\""));
+    }
+    v1::LayerMacs* out = r->add_layers();
+    out->set_name(l["name"].get<std::string>());
+    out->set_macs_per_image(l["macs_per_image"].get<int64_t>());
+    const std::string kind = l.value("kind", "");
+    if (kind == "linear") out->set_kind(v1::LAYER_KIND_LINEAR);
+    else if (kind == "conv2d") out->set_kind(v1::LAYER_KIND_CONV2D);
+    else if (kind == "attention_qk") out->set_kind(v1::LAYER_KIND_ATTENTION_QK);
+    else if (kind == "attention_av") out->set_kind(v1::LAYER_KIND_ATTENTION_AV);
+    else if (!kind.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--layers: ", path, ": entry ", i,
+                                                     " has unknown kind '", kind, "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadConfig(const std::string& path, v1::EstimatePowerRequest* r) {
+  absl::StatusOr<nlohmann::json> j = ReadJsonFile(path, "--config");
+  if (!j.ok()) return j.status();
+  if (!j->is_object()) return absl::InvalidArgumentError(absl::StrCat("--config: ", path, " is not a JSON object"));
+  v1::Configuration* c = r->mutable_configuration();
+  for (const auto& [key, value] : j->items()) {
+    if (key == "default" && value.is_string()) {
+      c->mutable_default_multiplier()->set_id(value.get<std::string>());
+    } else if (key == "layers" && value.is_object()) {
+      for (const auto& [layer, id] : value.items()) {
+        if (!id.is_string()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("--config: ", path, ": layers.", layer, " must be a multiplier id string"));
+        }
+        v1::LayerAssignment* a = c->add_assignments();
+        a->set_layer(layer);
+        a->mutable_multiplier()->set_id(id.get<std::string>());
+      }
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--config: ", path, ": unexpected key '", key,
+          "' (expected \"default\": ID and \"layers\": {LAYER: ID})"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+const char* ProvenanceName(v1::FigureProvenance p) {
+  switch (p) {
+    case v1::FIGURE_PROVENANCE_PUBLISHED: return "published";
+    case v1::FIGURE_PROVENANCE_ESTIMATED: return "estimated";
+    default: return "unknown";
+  }
+}
+
+int Estimate(const Args& args) {
+  const std::string output = args.Value("output").value_or("table");
+  if (output != "table" && output != "json") {
+    return ReportError(absl::InvalidArgumentError("--output must be table or json"), true);
+  }
+  if (!args.Value("layers") || !args.Value("config")) {
+    return ReportError(absl::InvalidArgumentError("--layers FILE and --config FILE are required"), true);
+  }
+  v1::EstimatePowerRequest request;
+  if (absl::Status s = ReadLayers(*args.Value("layers"), &request); !s.ok()) return ReportError(s);
+  if (absl::Status s = ReadConfig(*args.Value("config"), &request); !s.ok()) return ReportError(s);
+  absl::StatusOr<Connection> conn = Connect(args);
+  if (!conn.ok()) return ReportError(conn.status(), conn.status().code() == absl::StatusCode::kInvalidArgument);
+  v1::EstimatePowerResponse response;
+  auto context = conn->channel.NewCall();
+  if (absl::Status s = FromGrpc(conn->stub->EstimatePower(context.get(), request, &response),
+                                FlagOrEnv(args, "server", "TRANSAXX_SERVER"));
+      !s.ok()) {
+    return ReportError(s);
+  }
+  const v1::PowerFigures& p = response.power();
+  if (output == "json") {
+    nlohmann::json out = {{"relative_power", p.relative_power()},
+                          {"provenance", ProvenanceName(p.provenance())},
+                          {"config_hash", response.config_hash()},
+                          {"total_macs_per_image", response.total_macs_per_image()},
+                          {"approximated_mac_fraction", response.approximated_mac_fraction()},
+                          {"approximated_power_share", response.approximated_power_share()}};
+    if (p.has_power_mw()) out["power_mw"] = p.power_mw();
+    if (p.has_energy_pj_per_inference()) out["energy_pj_per_inference"] = p.energy_pj_per_inference();
+    nlohmann::json layers = nlohmann::json::array();
+    for (const v1::LayerPower& l : response.layers()) {
+      nlohmann::json item = {{"layer", l.layer()},
+                             {"macs_per_image", l.macs_per_image()},
+                             {"mac_fraction", l.mac_fraction()},
+                             {"multiplier", l.multiplier().id()},
+                             {"multiplier_relative_power", l.multiplier_relative_power()},
+                             {"relative_power_contribution", l.relative_power_contribution()},
+                             {"provenance", ProvenanceName(l.provenance())}};
+      if (l.has_power_mw_contribution()) item["power_mw_contribution"] = l.power_mw_contribution();
+      if (l.has_energy_pj_per_inference()) item["energy_pj_per_inference"] = l.energy_pj_per_inference();
+      layers.push_back(item);
+    }
+    out["layers"] = layers;
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  TextTable table({"LAYER", "MACS", "SHARE", "MULTIPLIER", "REL POWER", "CONTRIBUTION", "FIGURES"});
+  for (const v1::LayerPower& l : response.layers()) {
+    table.AddRow({l.layer(), std::to_string(l.macs_per_image()), absl::StrFormat("%.4f", l.mac_fraction()),
+                  l.multiplier().id(), absl::StrFormat("%.4f", l.multiplier_relative_power()),
+                  absl::StrFormat("%.4f", l.relative_power_contribution()), ProvenanceName(l.provenance())});
+  }
+  std::printf("%s\n", table.Render().c_str());
+  std::printf("relative power:   %.4f (saving %.1f%%, %s figures)\n", p.relative_power(),
+              100 * (1 - p.relative_power()), ProvenanceName(p.provenance()));
+  std::printf("approximated:     %.1f%% of MACs, %.4f of the relative power\n",
+              100 * response.approximated_mac_fraction(), response.approximated_power_share());
+  if (p.has_power_mw()) std::printf("multiplier power: %.4f mW (MAC-weighted mean)\n", p.power_mw());
+  if (p.has_energy_pj_per_inference()) {
+    std::printf("energy:           %.1f pJ per image\n", p.energy_pj_per_inference());
+  }
+  std::printf("config hash:      %s\n", response.config_hash().c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+const std::set<std::string>& ClientFlags() {
+  static const std::set<std::string> flags = {"server", "tls_ca", "tls_cert", "tls_key",
+                                              "auth_token_file", "timeout"};
+  return flags;
+}
+
+absl::StatusOr<std::vector<MultiplierSummary>> FetchMultipliers(const Args& args,
+                                                                const std::string& glob) {
+  absl::StatusOr<Connection> conn = Connect(args);
+  if (!conn.ok()) return conn.status();
+  v1::ListMultipliersRequest request;
+  if (!glob.empty()) request.mutable_filter()->add_id_globs(glob);
+  request.set_page_size(1000);
+  std::vector<MultiplierSummary> out;
+  do {
+    v1::ListMultipliersResponse response;
+    auto context = conn->channel.NewCall();
+    if (absl::Status s = FromGrpc(conn->stub->ListMultipliers(context.get(), request, &response),
+                                  FlagOrEnv(args, "server", "TRANSAXX_SERVER"));
+        !s.ok()) {
+      return s;
+    }
+    for (const v1::MultiplierInfo& m : response.multipliers()) out.push_back(Summary(m));
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  return out;
+}
+
+absl::StatusOr<MultiplierSummary> FetchMultiplier(const Args& args, const std::string& id) {
+  absl::StatusOr<Connection> conn = Connect(args);
+  if (!conn.ok()) return conn.status();
+  v1::GetMultiplierRequest request;
+  request.mutable_multiplier()->set_id(id);
+  v1::GetMultiplierResponse response;
+  auto context = conn->channel.NewCall();
+  if (absl::Status s = FromGrpc(conn->stub->GetMultiplier(context.get(), request, &response),
+                                FlagOrEnv(args, "server", "TRANSAXX_SERVER"));
+      !s.ok()) {
+    return s;
+  }
+  return Summary(response.multiplier());
+}
+
+int RunPowerCommand(const std::vector<std::string>& words) {
+  if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
+    std::printf("%s", kPowerHelp);
+    return words.empty() ? kExitUsage : kExitOk;
+  }
+  if (words[0] != "estimate") {
+    return ReportError(absl::InvalidArgumentError("unknown command 'power " + words[0] +
+                                                  "'; see transaxx power --help"),
+                       true);
+  }
+  std::set<std::string> value_flags = ClientFlags();
+  value_flags.insert({"layers", "config", "output"});
+  auto args = Args::Parse({words.begin() + 1, words.end()}, value_flags, {"help"});
+  if (!args.ok()) return ReportError(args.status(), true);
+  if (args->Has("help")) {
+    std::printf("%s", kPowerHelp);
+    return kExitOk;
+  }
+  return Estimate(*args);
+}
+
+}  // namespace transaxx::cli
