@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,7 @@
 #include "libs/approx/builtin.h"
 #include "libs/approx/catalog.h"
 #include "libs/approx/error_metrics.h"
+#include "libs/approx/structure.h"
 #include "libs/approx/table_io.h"
 
 namespace transaxx::cli {
@@ -196,6 +198,8 @@ int Show(const Args& args) {
   auto json = WantJson(args);
   if (!json.ok()) return ReportError(json.status(), true);
   absl::StatusOr<MultiplierSummary> m;
+  // Only with the table at hand: the power model does not send tables.
+  std::optional<approx::Structure> structure;
   if (args.Value("server")) {
     m = FetchMultiplier(args, args.positional()[0]);
   } else {
@@ -204,6 +208,9 @@ int Show(const Args& args) {
     auto entry = catalog->Get(args.positional()[0]);
     if (!entry.ok()) return ReportError(entry.status());
     m = LocalSummary(*entry);
+    auto analyzed = approx::AnalyzeStructure(entry->multiplier);
+    if (!analyzed.ok()) return ReportError(analyzed.status());
+    structure = *std::move(analyzed);
   }
   if (!m.ok()) return ReportError(m.status());
   const ErrorReport& r = m->errors;
@@ -212,6 +219,10 @@ int Show(const Args& args) {
     nlohmann::json out = {{"id", m->id},         {"family", m->family},
                           {"signed", m->is_signed}, {"content_hash", m->content_hash},
                           {"source", m->source}, {"errors", ReportJson(r)}};
+    if (structure) {
+      out["kernel_path"] = approx::KernelPathName(structure->path);
+      out["structure"] = structure->Describe();
+    }
     if (has_hardware) {
       nlohmann::json hw = {{"provenance", m->provenance}};
       if (m->power_mw) hw["power_mw"] = *m->power_mw;
@@ -230,6 +241,7 @@ int Show(const Args& args) {
   std::printf("operands:  %s\n", SignednessName(m->is_signed).c_str());
   std::printf("hash:      %s\n", m->content_hash.c_str());
   std::printf("source:    %s\n", m->source.c_str());
+  if (structure) std::printf("kernel path: %s\n", structure->Describe().c_str());
   if (has_hardware) {
     std::printf("%-10s power %s mW, area %s um2, delay %s ns\n", (m->provenance + ":").c_str(),
                 m->power_mw ? Fixed(*m->power_mw, 3).c_str() : "-",
