@@ -79,14 +79,9 @@ TEST(EstimateTest, EveryProxyIsDeterministic) {
 
 TEST(EstimateTest, UnsignedUserVerilogIsRelativeToTheUnsignedExact) {
   TRANSAXX_REQUIRE_YOSYS();
-  Table table;
-  for (int a = 0; a < 256; ++a) {
-    for (int b = 0; b < 256; ++b) table[TableIndex(a, b)] = a * b;
-  }
-  absl::StatusOr<Multiplier> exact = Multiplier::Create("user:u8", Signedness::kUnsigned, table);
-  ASSERT_TRUE(exact.ok());
+  const Multiplier exact = UnsignedExactMultiplier();
   absl::StatusOr<EstimatedFigures> figures =
-      EstimateUserVerilog(ExactVerilog(Signedness::kUnsigned), *exact, Cached("unsigned"));
+      EstimateUserVerilog(ExactVerilog(Signedness::kUnsigned), exact, Cached("unsigned"));
   ASSERT_TRUE(figures.ok()) << figures.status();
   EXPECT_EQ(figures->relative_area, 1.0);
   EXPECT_EQ(figures->relative_power, 1.0);

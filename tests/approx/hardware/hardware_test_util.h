@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "libs/approx/multiplier.h"
 
 namespace transaxx::approx::hardware {
 
@@ -48,6 +49,15 @@ inline std::filesystem::path FreshDir(const std::string& name) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+// The exact unsigned 8x8 multiplier as a user table.
+inline Multiplier UnsignedExactMultiplier() {
+  Table table;
+  for (int a = 0; a < 256; ++a) {
+    for (int b = 0; b < 256; ++b) table[TableIndex(a, b)] = a * b;
+  }
+  return *Multiplier::Create("user:u8", Signedness::kUnsigned, table);
 }
 
 }  // namespace transaxx::approx::hardware

@@ -214,15 +214,10 @@ TEST(SynthesisTest, UserVerilogOfAnEvoApproxTableIsAccepted) {
 
 TEST(SynthesisTest, UnsignedUserVerilogIsReadAsUnsigned) {
   TRANSAXX_REQUIRE_YOSYS();
-  Table table;
-  for (int a = 0; a < 256; ++a) {
-    for (int b = 0; b < 256; ++b) table[TableIndex(a, b)] = a * b;
-  }
-  absl::StatusOr<Multiplier> exact = Multiplier::Create("user:u8", Signedness::kUnsigned, table);
-  ASSERT_TRUE(exact.ok());
+  const Multiplier exact = UnsignedExactMultiplier();
   EXPECT_TRUE(SynthesizeUserVerilog("module mult(input [7:0] a, input [7:0] b, output [15:0] p);\n"
                                     "  assign p = a * b;\nendmodule\n",
-                                    *exact, {})
+                                    exact, {})
                   .ok());
 }
 
