@@ -230,6 +230,18 @@ ErrorReport PowerCatalog::Errors(const Multiplier& m) {
   return report;
 }
 
+absl::StatusOr<Structure> PowerCatalog::StructureOf(const Multiplier& m) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = structures_.find(m.content_hash()); it != structures_.end()) return it->second;
+  }
+  // Computed outside the lock like Errors; a race computes it twice, harmlessly.
+  absl::StatusOr<Structure> structure = AnalyzeStructure(m);
+  std::lock_guard<std::mutex> lock(mu_);
+  structures_.emplace(m.content_hash(), structure);
+  return structure;
+}
+
 bool PowerCatalog::IsExactTable(const Multiplier& m) const {
   return m.content_hash() == (m.is_signed() ? signed_exact_hash_ : unsigned_exact_hash_);
 }

@@ -47,6 +47,7 @@
 #include "libs/approx/config_power.h"
 #include "libs/approx/error_metrics.h"
 #include "libs/approx/hardware/estimate.h"
+#include "libs/approx/structure.h"
 #include "libs/approx/multiplier.h"
 #include "libs/approx/table_io.h"
 
@@ -99,6 +100,8 @@ class PowerCatalog {
 
   // Error figures, memoized by table hash.
   ErrorReport Errors(const Multiplier& multiplier);
+  // Kernel path analysis (structure.h), memoized by table hash.
+  absl::StatusOr<Structure> StructureOf(const Multiplier& multiplier);
 
   // Hardware figures of `entry`, waiting at most `wait` for a synthesis.
   // UNAVAILABLE when still running after `wait`; the synthesis errors
@@ -144,6 +147,7 @@ class PowerCatalog {
   mutable std::mutex mu_;
   std::map<std::string, PowerCatalogEntry, std::less<>> entries_;  // by id
   std::map<std::string, ErrorReport, std::less<>> errors_;         // by hash
+  std::map<std::string, absl::StatusOr<Structure>, std::less<>> structures_;  // by hash
   std::map<std::string, std::shared_future<Estimate>, std::less<>> estimates_;  // by hash
   std::mutex synthesis_mu_;  // one Yosys at a time: they each want a core
 };

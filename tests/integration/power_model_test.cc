@@ -143,6 +143,28 @@ TEST_F(PowerModelTest, PublishedFiguresServedUnchanged) {
   EXPECT_EQ(resp.multiplier().hardware().relative_to().id(), "evo:mul8u_1JJQ");
 }
 
+TEST_F(PowerModelTest, MultipliersCarryTheirKernelPath) {
+  const std::pair<const char*, v1::KernelPath> cases[] = {
+      {"evo:mul8s_1KV6", v1::KERNEL_PATH_EXACT},
+      {"evo:mul8s_1L2J", v1::KERNEL_PATH_OPERAND_MASK},
+      {"evo:mul8s_1KVA", v1::KERNEL_PATH_LOW_RANK},
+      {"evo:mul8u_GJM", v1::KERNEL_PATH_TABLE}};
+  for (const auto& [id, path] : cases) {
+    v1::GetMultiplierRequest req;
+    req.mutable_multiplier()->set_id(id);
+    v1::GetMultiplierResponse resp;
+    grpc::Status s = stub_->GetMultiplier(Call().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << id << ": " << s.error_message();
+    EXPECT_EQ(resp.multiplier().structure().kernel_path(), path) << id;
+    EXPECT_FALSE(resp.multiplier().structure().description().empty()) << id;
+  }
+  v1::GetMultiplierRequest req;
+  req.mutable_multiplier()->set_id("evo:mul8s_1KVA");
+  v1::GetMultiplierResponse resp;
+  ASSERT_TRUE(stub_->GetMultiplier(Call().get(), req, &resp).ok());
+  EXPECT_EQ(resp.multiplier().structure().decomposition_rank(), 4);
+}
+
 TEST_F(PowerModelTest, RelativePowerOfHandComputedConfigurations) {
   v1::EstimatePowerResponse resp;
   grpc::Status s = Estimate(ThreeLayerRequest(), &resp);
