@@ -206,10 +206,12 @@ TEST(RpcScaffoldTest, MetricsCountCallsPerMethodAndCodeAndPassPromtool) {
   }
   EXPECT_EQ(transaxx::testing::HttpGet(server.metrics_port, "/nothing")->status, 404);
 
-  const std::string file = TempDir("metrics") + "/metrics.txt";
+  const std::string dir = TempDir("metrics");
+  const std::string file = dir + "/metrics.txt";
   std::ofstream(file) << text;
   const std::string check = absl::StrCat(TRANSAXX_PROMTOOL, " check metrics < ", file);
   EXPECT_EQ(std::system(check.c_str()), 0) << text;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(RpcScaffoldTest, UnknownMethodsDoNotCreateLabelValues) {
@@ -318,6 +320,7 @@ class SecureScaffoldTest : public ::testing::Test {
     std::ofstream(*dir_ + "/token") << "s3cret-token\n";
     std::ofstream(*dir_ + "/wrong_token") << "guess\n";
   }
+  static void TearDownTestSuite() { std::filesystem::remove_all(*dir_); }
   static std::string* dir_;
   static transaxx::testing::TestPki* pki_;
 };

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -40,14 +41,25 @@ inline bool YosysInstalled() {
     }                                                                                    \
   } while (false)
 
-// A new, empty folder under the test's temporary folder.
+// Folders made by FreshDir, removed when the test process exits.
+struct FreshDirs {
+  std::vector<std::filesystem::path> paths;
+  ~FreshDirs() {
+    std::error_code ec;
+    for (const auto& path : paths) std::filesystem::remove_all(path, ec);
+  }
+};
+
+// A new, empty folder under the test's temporary folder, removed at exit.
 inline std::filesystem::path FreshDir(const std::string& name) {
   static std::atomic<int> counter{0};
+  static FreshDirs made;
   const std::filesystem::path dir =
       std::filesystem::path(::testing::TempDir()) /
       absl::StrCat("transaxx_hw_", getpid(), "_", counter++, "_", name);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  made.paths.push_back(dir);
   return dir;
 }
 
