@@ -27,6 +27,15 @@ std::string TableHash(const Table& table) {
       absl::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
+Table ExactTable(Signedness signedness) {
+  const int lo = signedness == Signedness::kSigned ? -128 : 0;
+  Table table;
+  for (int a = lo; a < lo + 256; ++a) {
+    for (int b = lo; b < lo + 256; ++b) table[TableIndex(a, b)] = a * b;
+  }
+  return table;
+}
+
 absl::StatusOr<Multiplier> Multiplier::Create(std::string id, Signedness signedness,
                                               const Table& table) {
   if (id.empty()) return absl::InvalidArgumentError("a multiplier needs a non-empty id");

@@ -78,6 +78,10 @@ class Multiplier {
 // The content hash of a table, as described above.
 std::string TableHash(const Table& table);
 
+// The table of the exact product for operands of `signedness`: the reference
+// every approximate table is compared with.
+Table ExactTable(Signedness signedness);
+
 }  // namespace transaxx::approx
 
 #endif  // TRANSAXX_LIBS_APPROX_MULTIPLIER_H_

@@ -72,13 +72,6 @@ HardwareInfo HardwareFromJson(const nlohmann::json& j) {
   return h;
 }
 
-std::string UnsignedExactHash() {
-  Table t;
-  for (int a = 0; a < 256; ++a) {
-    for (int b = 0; b < 256; ++b) t[TableIndex(a, b)] = a * b;
-  }
-  return TableHash(t);
-}
 
 }  // namespace
 
@@ -92,8 +85,8 @@ PowerCatalog::~PowerCatalog() {
 absl::StatusOr<std::unique_ptr<PowerCatalog>> PowerCatalog::Open(PowerCatalogOptions options) {
   if (!options.state_dir.empty()) options.synthesis.cache_dir = options.state_dir + "/synthesis_cache";
   std::unique_ptr<PowerCatalog> pc(new PowerCatalog(std::move(options)));
-  pc->signed_exact_hash_ = MakeBuiltin("exact")->content_hash();
-  pc->unsigned_exact_hash_ = UnsignedExactHash();
+  pc->signed_exact_hash_ = TableHash(ExactTable(Signedness::kSigned));
+  pc->unsigned_exact_hash_ = TableHash(ExactTable(Signedness::kUnsigned));
   Catalog catalog = Catalog::WithBuiltins();
   for (const std::string& dir : pc->options_.evoapprox_dirs) {
     if (absl::Status s = catalog.ImportEvoApprox(dir); !s.ok()) return s;

@@ -17,34 +17,21 @@
 
 #include "libs/approx/quantization.h"
 #include "libs/approx/reference_gemm.h"
+#include "libs/approx/table_io.h"
 
 namespace transaxx::approx {
 namespace {
 
-// Reads an EvoApprox .lut file: 65,536 little-endian 16-bit words, entry
-// [A][B] at A*256 + B, int16 for mul8s_*, uint16 for mul8u_*.
 Multiplier ReadLut(const std::filesystem::path& path) {
   const std::string name = path.stem().string();
-  const Signedness signedness =
-      name.starts_with("mul8u_") ? Signedness::kUnsigned : Signedness::kSigned;
-  std::ifstream in(path, std::ios::binary);
-  std::vector<unsigned char> bytes(2 * kTableSize);
-  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  EXPECT_EQ(in.gcount(), static_cast<std::streamsize>(bytes.size())) << path;
-  Table table;
-  for (int i = 0; i < kTableSize; ++i) {
-    const auto word = static_cast<uint16_t>(bytes[2 * i] | (bytes[2 * i + 1] << 8));
-    table[i] = signedness == Signedness::kSigned ? static_cast<int16_t>(word) : word;
-  }
-  return *Multiplier::Create("evo:" + name, signedness, table);
+  const Signedness signedness = *SignednessFromEvoName(name);
+  absl::StatusOr<Table> table = ReadEvoApproxLut(path.string(), signedness);
+  EXPECT_TRUE(table.ok()) << table.status();
+  return *Multiplier::Create("evo:" + name, signedness, *table);
 }
 
 Multiplier Exact() {
-  Table table;
-  for (int a = -128; a < 128; ++a) {
-    for (int b = -128; b < 128; ++b) table[TableIndex(a, b)] = a * b;
-  }
-  return *Multiplier::Create("exact", Signedness::kSigned, table);
+  return *Multiplier::Create("exact", Signedness::kSigned, ExactTable(Signedness::kSigned));
 }
 
 // Random entries, T(0, w) != 0 included, so padding taps show.

@@ -20,15 +20,6 @@ namespace {
 
 const std::string kEvoDir = TRANSAXX_EVOAPPROX_DIR;
 
-Table ExactTable(Signedness signedness) {
-  const int lo = signedness == Signedness::kSigned ? -128 : 0;
-  Table t;
-  for (int a = lo; a < lo + 256; ++a) {
-    for (int b = lo; b < lo + 256; ++b) t[TableIndex(a, b)] = a * b;
-  }
-  return t;
-}
-
 Multiplier Make(Signedness signedness, const Table& table) {
   absl::StatusOr<Multiplier> m = Multiplier::Create("test:table", signedness, table);
   EXPECT_TRUE(m.ok()) << m.status();

@@ -7,14 +7,6 @@
 namespace transaxx::approx {
 namespace {
 
-Table ExactUnsignedTable() {
-  Table t;
-  for (int a = 0; a < 256; ++a) {
-    for (int b = 0; b < 256; ++b) t[TableIndex(a, b)] = a * b;
-  }
-  return t;
-}
-
 TEST(MultiplierTest, IndexesOperandBytes) {
   EXPECT_EQ(TableIndex(0, 0), 0);
   EXPECT_EQ(TableIndex(-1, 0), 255 * 256);
@@ -33,7 +25,7 @@ TEST(MultiplierTest, HashIsSha256OfLittleEndianInt32Entries) {
 }
 
 TEST(MultiplierTest, UnsignedTablesServeInt8ThroughSignMagnitude) {
-  auto m = Multiplier::Create("user:exact_u8", Signedness::kUnsigned, ExactUnsignedTable());
+  auto m = Multiplier::Create("user:exact_u8", Signedness::kUnsigned, ExactTable(Signedness::kUnsigned));
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->family(), "user");
   EXPECT_FALSE(m->is_signed());

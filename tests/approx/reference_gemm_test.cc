@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "libs/approx/table_io.h"
+
 namespace transaxx::approx {
 namespace {
 
@@ -23,20 +25,13 @@ struct RawTable {
   Table entries;
 };
 
-// Reads an EvoApprox .lut file: 65,536 little-endian 16-bit words, entry
-// [A][B] at A*256 + B, int16 for mul8s_*, uint16 for mul8u_*.
 RawTable ReadLut(const std::filesystem::path& path) {
   RawTable raw;
   raw.name = path.stem().string();
-  raw.signedness = raw.name.starts_with("mul8u_") ? Signedness::kUnsigned : Signedness::kSigned;
-  std::ifstream in(path, std::ios::binary);
-  std::vector<unsigned char> bytes(2 * kTableSize);
-  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  EXPECT_EQ(in.gcount(), static_cast<std::streamsize>(bytes.size())) << path;
-  for (int i = 0; i < kTableSize; ++i) {
-    const auto word = static_cast<uint16_t>(bytes[2 * i] | (bytes[2 * i + 1] << 8));
-    raw.entries[i] = raw.signedness == Signedness::kSigned ? static_cast<int16_t>(word) : word;
-  }
+  raw.signedness = *SignednessFromEvoName(raw.name);
+  absl::StatusOr<Table> table = ReadEvoApproxLut(path.string(), raw.signedness);
+  EXPECT_TRUE(table.ok()) << table.status();
+  if (table.ok()) raw.entries = *table;
   return raw;
 }
 
@@ -51,16 +46,8 @@ std::vector<RawTable> EvoApproxTables() {
   return tables;
 }
 
-RawTable ExactTable(Signedness signedness) {
-  RawTable raw{"exact", signedness, {}};
-  for (int a = 0; a < 256; ++a) {
-    for (int b = 0; b < 256; ++b) {
-      const int va = signedness == Signedness::kSigned ? static_cast<int8_t>(a) : a;
-      const int vb = signedness == Signedness::kSigned ? static_cast<int8_t>(b) : b;
-      raw.entries[a * 256 + b] = va * vb;
-    }
-  }
-  return raw;
+RawTable ExactRawTable(Signedness signedness) {
+  return {"exact", signedness, ExactTable(signedness)};
 }
 
 RawTable RandomTable(uint32_t seed) {
@@ -179,7 +166,7 @@ TEST(ReferenceGemmTest, HandComputedAsymmetricTable) {
 
 TEST(ReferenceGemmTest, ExactTableIsThePlainIntegerGemm) {
   for (Signedness signedness : {Signedness::kSigned, Signedness::kUnsigned}) {
-    const Multiplier exact = Make(ExactTable(signedness));
+    const Multiplier exact = Make(ExactRawTable(signedness));
     uint32_t seed = 100;
     for (const Shape& s : kShapes) {
       for (const auto& a : Operands(s.m * s.k, seed++)) {
@@ -200,8 +187,8 @@ TEST(ReferenceGemmTest, ExactTableIsThePlainIntegerGemm) {
 }
 
 TEST(ReferenceGemmTest, MatchesNaiveLoopForExactTables) {
-  ExpectMatchesNaiveLoop(ExactTable(Signedness::kSigned));
-  ExpectMatchesNaiveLoop(ExactTable(Signedness::kUnsigned));
+  ExpectMatchesNaiveLoop(ExactRawTable(Signedness::kSigned));
+  ExpectMatchesNaiveLoop(ExactRawTable(Signedness::kUnsigned));
 }
 
 TEST(ReferenceGemmTest, MatchesNaiveLoopForRandomTables) {
@@ -221,7 +208,7 @@ TEST(ReferenceGemmTest, EvoApproxExactCircuitsAreThePlainGemm) {
     const auto a = Operands(40 * 30, 5)[0];
     const auto w = Operands(30 * 20, 6)[0];
     EXPECT_EQ(Gemm(Make(raw), a, w, 40, 30, 20),
-              Gemm(Make(ExactTable(Signedness::kSigned)), a, w, 40, 30, 20))
+              Gemm(Make(ExactRawTable(Signedness::kSigned)), a, w, 40, 30, 20))
         << raw.name;
   }
 }
@@ -240,7 +227,7 @@ TEST(ReferenceGemmTest, ResultDoesNotDependOnThreadCount) {
 }
 
 TEST(ReferenceGemmTest, AccumulationDepthFollowsTheTableExtremes) {
-  EXPECT_EQ(MaxAccumulationDepth(Make(ExactTable(Signedness::kSigned))), 131071);
+  EXPECT_EQ(MaxAccumulationDepth(Make(ExactRawTable(Signedness::kSigned))), 131071);
   for (const RawTable& raw : EvoApproxTables()) {
     EXPECT_GE(MaxAccumulationDepth(Make(raw)), 65536) << raw.name;
   }
@@ -276,7 +263,7 @@ TEST(ReferenceGemmTest, DepthThatCouldOverflowIsRefused) {
 }
 
 TEST(ReferenceGemmTest, BadArgumentsAreRefused) {
-  const Multiplier exact = Make(ExactTable(Signedness::kSigned));
+  const Multiplier exact = Make(ExactRawTable(Signedness::kSigned));
   const std::vector<int8_t> a(4, 1), w(4, 1);
   std::vector<int32_t> c(4, 7);
   EXPECT_EQ(ApproxGemmReference(exact, a.data(), w.data(), c.data(), -1, 2, 2).code(),

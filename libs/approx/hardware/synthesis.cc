@@ -329,11 +329,8 @@ absl::StatusOr<SynthesisResult> SynthesizeBuiltin(absl::string_view id,
 absl::StatusOr<SynthesisResult> SynthesizeExact(Signedness signedness,
                                                 const SynthesisOptions& options) {
   if (signedness == Signedness::kSigned) return SynthesizeBuiltin("exact", options);
-  Table table;
-  for (int a = 0; a < 256; ++a) {
-    for (int b = 0; b < 256; ++b) table[TableIndex(a, b)] = a * b;
-  }
-  absl::StatusOr<Multiplier> exact = Multiplier::Create("exact-unsigned", signedness, table);
+  absl::StatusOr<Multiplier> exact =
+      Multiplier::Create("exact-unsigned", signedness, ExactTable(signedness));
   if (!exact.ok()) return exact.status();
   return SynthesizeAndCheck(ExactVerilog(signedness), *exact, options);
 }

@@ -65,11 +65,7 @@ inline std::filesystem::path FreshDir(const std::string& name) {
 
 // The exact unsigned 8x8 multiplier as a user table.
 inline Multiplier UnsignedExactMultiplier() {
-  Table table;
-  for (int a = 0; a < 256; ++a) {
-    for (int b = 0; b < 256; ++b) table[TableIndex(a, b)] = a * b;
-  }
-  return *Multiplier::Create("user:u8", Signedness::kUnsigned, table);
+  return *Multiplier::Create("user:u8", Signedness::kUnsigned, ExactTable(Signedness::kUnsigned));
 }
 
 }  // namespace transaxx::approx::hardware
