@@ -5,12 +5,15 @@
 #include <c10/util/accumulate.h>
 #include <torch/autograd.h>
 
+#include <memory>
 #include <span>
 #include <type_traits>
 #include <vector>
 
 #include "libs/approx/quantization.h"
 #include "libs/approx/reference_gemm.h"
+#include "libs/approx/structure_cache.h"
+#include "libs/approx/torch/structured_gemm.h"
 
 namespace transaxx::approx {
 namespace {
@@ -223,11 +226,7 @@ class MatmulFunction : public torch::autograd::Function<MatmulFunction> {
     const at::Tensor qa = expand(QuantizeTensor(a, a_params), m, k);
     const at::Tensor qb = expand(QuantizeTensor(b, b_params), k, n);
     at::Tensor sums = at::empty({batch_count, m, n}, qa.options().dtype(at::kInt));
-    for (int64_t i = 0; i < batch_count; ++i) {
-      CheckOk(ApproxGemmReference(multiplier, qa.data_ptr<int8_t>() + i * m * k,
-                                  qb.data_ptr<int8_t>() + i * k * n,
-                                  sums.data_ptr<int32_t>() + i * m * n, m, k, n));
-    }
+    for (int64_t i = 0; i < batch_count; ++i) sums[i].copy_(ApproxGemmInt8(multiplier, qa[i], qb[i]));
     const at::Tensor out = sums.to(at::kFloat).mul_(a_params.scales[0] * b_params.scales[0]);
 
     ctx->save_for_backward({a, b});
@@ -254,9 +253,17 @@ at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, con
   TORCH_CHECK(a.defined() && w.defined(), "GEMM operands must be defined");
   TORCH_CHECK(a.scalar_type() == at::kChar && w.scalar_type() == at::kChar,
               "GEMM operands must be int8, got ", a.scalar_type(), " and ", w.scalar_type());
-  TORCH_CHECK(a.device().is_cpu() && w.device().is_cpu(), "the reference GEMM runs on the CPU");
+  TORCH_CHECK(a.device() == w.device(), "GEMM operands must be on one device, got ", a.device(),
+              " and ", w.device());
   TORCH_CHECK(a.dim() == 2 && w.dim() == 2 && a.size(1) == w.size(0),
               "GEMM operands must be [M, K] and [K, N], got ", a.sizes(), " and ", w.sizes());
+  TORCH_CHECK(a.size(1) <= MaxAccumulationDepth(multiplier), "GEMM depth K = ", a.size(1),
+              " could overflow the int32 sums of ", multiplier.id(), " (at most ",
+              MaxAccumulationDepth(multiplier), ")");
+  const std::shared_ptr<const Structure> structure = ValueOrThrow(CachedStructure(multiplier));
+  if (structure->path != KernelPath::kTable) return StructuredGemmInt8(*structure, a, w);
+
+  TORCH_CHECK(a.device().is_cpu(), "the table GEMM of ", multiplier.id(), " runs on the CPU");
   const at::Tensor a_contiguous = a.contiguous();
   const at::Tensor w_contiguous = w.contiguous();
   at::Tensor c = at::empty({a.size(0), w.size(1)}, a.options().dtype(at::kInt));

@@ -6,8 +6,9 @@
 // clipping range amax (from calibration, calibration.h), quantize the weight
 // per tensor or per output channel with its own max |w| (weights are known,
 // so max calibration loses nothing and follows the weights during
-// fine-tuning), run ApproxGemmReference on the int8 data, dequantize the
-// int32 sums with (activation scale x weight scale) in float, add the float
+// fine-tuning), compute the approximate int32 sums (ApproxGemmInt8, equal
+// to ApproxGemmReference), dequantize them with (activation scale x weight
+// scale) in float, add the float
 // bias. Quantization is symmetric int8, narrow range (quantization.h).
 //
 // Backward is straight-through: the gradients are those of the exact float
@@ -19,8 +20,8 @@
 // operand B. For ApproxMatmul the left factor is A and the right one B
 // (Q·Kᵀ: Q is A; attn·V: attn is A).
 //
-// Tensors: float32, on the CPU (the reference path); contiguity does not
-// matter. The output is a new contiguous float32 tensor.
+// Tensors: float32, on the CPU; contiguity does not matter. The output is a
+// new contiguous float32 tensor.
 // Errors: bad arguments (shapes, dtypes, devices, a negative or non-finite
 // amax, an accumulation depth the multiplier's table could overflow) throw
 // c10::Error with a message naming the problem, as LibTorch ops do; callers
@@ -76,8 +77,11 @@ at::Tensor ApproxConv2d(const at::Tensor& input, const at::Tensor& weight,
 at::Tensor ApproxMatmul(const at::Tensor& a, const at::Tensor& b, const Multiplier& multiplier,
                         float a_amax, float b_amax);
 
-// The reference GEMM on tensors: a int8 [M, K], w int8 [K, N] (CPU; any
-// strides) give the int32 [M, N] sums of ApproxGemmReference.
+// The approximate int8 GEMM on tensors: a int8 [M, K], w int8 [K, N] (any
+// strides, one device) give the int32 [M, N] sums of ApproxGemmReference,
+// bit for bit, by the fastest exact path the multiplier's structure allows
+// (structure_cache.h): dense GEMMs for exact, masking and low-rank
+// multipliers (structured_gemm.h, CPU or GPU), the table otherwise (CPU).
 at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, const at::Tensor& w);
 
 }  // namespace transaxx::approx
