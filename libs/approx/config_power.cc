@@ -1,12 +1,10 @@
 #include "libs/approx/config_power.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "libs/approx/sha256.h"
 
 namespace transaxx::approx {
 
@@ -14,12 +12,7 @@ std::string ConfigHash(std::vector<std::pair<std::string, std::string>> layer_ha
   std::sort(layer_hashes.begin(), layer_hashes.end());
   std::string text = "transaxx-config-v1\n";
   for (const auto& [layer, hash] : layer_hashes) absl::StrAppend(&text, layer, "\t", hash, "\n");
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) absl::StrAppendFormat(&hex, "%02x", digest[i]);
-  return hex;
+  return Sha256Hex(text);
 }
 
 absl::StatusOr<ConfigPowerEstimate> EstimateConfigPower(const std::vector<LayerMacs>& layers,

@@ -1,13 +1,11 @@
 #include "libs/approx/multiplier.h"
 
-#include <openssl/evp.h>
-
 #include <cstdlib>
 #include <limits>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "libs/approx/sha256.h"
 
 namespace transaxx::approx {
 
@@ -20,11 +18,7 @@ std::string TableHash(const Table& table) {
     bytes[4 * i + 2] = static_cast<unsigned char>(v >> 16);
     bytes[4 * i + 3] = static_cast<unsigned char>(v >> 24);
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
+  return Sha256Hex(absl::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 Table ExactTable(Signedness signedness) {

@@ -1,7 +1,6 @@
 #include "libs/approx/hardware/synthesis.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -22,12 +21,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "libs/approx/builtin.h"
 #include "libs/approx/hardware/netlist.h"
 #include "libs/approx/hardware/verilog.h"
+#include "libs/approx/sha256.h"
 #include "nlohmann/json.hpp"
 
 extern char** environ;
@@ -50,15 +49,6 @@ constexpr char kScript[] =
     "stat -tech cmos\n"
     "write_json netlist.json\n";
 constexpr size_t kMaxUserVerilogBytes = 16 << 20;
-
-std::string Sha256Hex(absl::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) absl::StrAppendFormat(&hex, "%02x", digest[i]);
-  return hex;
-}
 
 absl::StatusOr<std::string> ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
