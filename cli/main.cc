@@ -4,8 +4,11 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/eval_command.h"
+#include "cli/models_command.h"
 #include "cli/multipliers_command.h"
 #include "cli/power_command.h"
+#include "cli/train_command.h"
 
 namespace {
 
@@ -17,6 +20,9 @@ Commands:
   multipliers   list, show and characterize approximate multipliers (local,
                 or list/show on a server with --server)
   power         estimate the power of a configuration on a power model server
+  models        list model directories and describe their approximable layers
+  train         train a Vision Transformer on a dataset (local, CPU)
+  eval          evaluate a model: fp32, int8 exact or approximate (local)
   help          this text
 
 Run 'transaxx COMMAND --help' for the flags of a command.
@@ -34,6 +40,9 @@ int main(int argc, char** argv) {
   const std::vector<std::string> rest(words.begin() + 1, words.end());
   if (words[0] == "multipliers") return transaxx::cli::RunMultipliersCommand(rest);
   if (words[0] == "power") return transaxx::cli::RunPowerCommand(rest);
+  if (words[0] == "models") return transaxx::cli::RunModelsCommand(rest);
+  if (words[0] == "train") return transaxx::cli::RunTrainCommand(rest);
+  if (words[0] == "eval") return transaxx::cli::RunEvalCommand(rest);
   std::fprintf(stderr, "transaxx: error: unknown command '%s'; see transaxx --help\n",
                words[0].c_str());
   return transaxx::cli::kExitUsage;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "cli/args.h"
 #include "cli/command.h"
+#include "cli/local_flags.h"
 #include "cli/power_command.h"
 #include "cli/text_table.h"
 #include "libs/approx/builtin.h"
@@ -79,28 +80,6 @@ nlohmann::json ReportJson(const ErrorReport& r) {
   return j;
 }
 
-absl::StatusOr<bool> WantJson(const Args& args) {
-  const std::string output = args.Value("output").value_or("table");
-  if (output != "table" && output != "json") {
-    return absl::InvalidArgumentError("--output must be table or json");
-  }
-  return output == "json";
-}
-
-absl::StatusOr<Catalog> LoadCatalog(const Args& args) {
-  Catalog catalog = Catalog::WithBuiltins();
-  std::string dir;
-  if (auto flag = args.Value("multipliers_dir")) {
-    dir = *flag;
-  } else if (const char* env = std::getenv("TRANSAXX_MULTIPLIERS_DIR")) {
-    dir = env;
-  }
-  if (!dir.empty()) {
-    if (absl::Status s = catalog.ImportEvoApprox(dir); !s.ok()) return s;
-  }
-  return catalog;
-}
-
 MultiplierSummary LocalSummary(const CatalogEntry& e) {
   MultiplierSummary s;
   s.id = e.multiplier.id();
@@ -124,7 +103,7 @@ std::string SignednessName(bool is_signed) { return is_signed ? "signed" : "unsi
 absl::StatusOr<std::vector<MultiplierSummary>> ListSummaries(const Args& args) {
   const std::string glob = args.Value("match").value_or("");
   if (args.Value("server")) return FetchMultipliers(args, glob);
-  auto catalog = LoadCatalog(args);
+  auto catalog = CatalogFromFlags(args);
   if (!catalog.ok()) return catalog.status();
   std::vector<MultiplierSummary> out;
   for (const CatalogEntry& e : glob.empty() ? catalog->entries() : catalog->Match(glob)) {
@@ -203,7 +182,7 @@ int Show(const Args& args) {
   if (args.Value("server")) {
     m = FetchMultiplier(args, args.positional()[0]);
   } else {
-    auto catalog = LoadCatalog(args);
+    auto catalog = CatalogFromFlags(args);
     if (!catalog.ok()) return ReportError(catalog.status());
     auto entry = catalog->Get(args.positional()[0]);
     if (!entry.ok()) return ReportError(entry.status());

@@ -4,26 +4,18 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/support/subprocess.h"
+#include "tests/support/cli_run.h"
 
 namespace transaxx {
 namespace {
 
 using ::testing::HasSubstr;
 
-struct CliRun {
-  int code = -1;
-  std::string output;
-};
+using transaxx::testing::CliRun;
 
 CliRun Transaxx(std::vector<std::string> args) {
   args.insert(args.begin(), TRANSAXX_CLI);
-  auto process = transaxx::testing::Subprocess::Start(args);
-  EXPECT_TRUE(process.ok());
-  if (!process.ok()) return {};
-  auto code = (*process)->Wait(absl::Seconds(60));
-  EXPECT_TRUE(code.ok()) << code.status();
-  return {code.ok() ? *code : -1, (*process)->output()};
+  return transaxx::testing::RunCli(args);
 }
 
 const std::string kEvoDir = TRANSAXX_EVOAPPROX_DIR;
