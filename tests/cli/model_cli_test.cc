@@ -174,5 +174,28 @@ TEST_F(ModelCliTest, ModelsListAndDescribe) {
   EXPECT_THAT(table.output, HasSubstr("26 layers"));
 }
 
+// The committed demo model keeps what its card promises: >= 88% fp32 top-1
+// on the Fashion-MNIST test split (as recorded in model.json), and int8
+// exact within half a point of it.
+TEST(DemoModelTest, AccuracyAsRecorded) {
+  const fs::path dir = TRANSAXX_DEMO_MODEL_DIR;
+  std::ifstream in(dir / "model.json");
+  const nlohmann::json description = nlohmann::json::parse(in);
+  const double recorded = description["provenance"]["eval"]["top1"].get<double>();
+  EXPECT_GE(recorded, 0.88);
+  CliRun fp32 = Transaxx({"eval", "--model", dir.string(), "--dataset", "fashion-mnist:test",
+                          "--output", "json"});
+  ASSERT_EQ(fp32.code, 0) << fp32.output;
+  const double top1 = JsonOf(fp32)["top1"].get<double>();
+  EXPECT_EQ(JsonOf(fp32)["n"], 10000);
+  // Float sums may round differently on other CPUs and thread counts,
+  // turning a few borderline predictions.
+  EXPECT_NEAR(top1, recorded, 0.002);
+  CliRun int8 = Transaxx({"eval", "--model", dir.string(), "--dataset", "fashion-mnist:test",
+                          "--multiplier", "exact", "--output", "json"});
+  ASSERT_EQ(int8.code, 0) << int8.output;
+  EXPECT_NEAR(JsonOf(int8)["top1"].get<double>(), top1, 0.005);
+}
+
 }  // namespace
 }  // namespace transaxx
