@@ -9,7 +9,7 @@
 // (relative error per circuit, mean relative error, ranking agreement), then
 // the same summary for every proxy, relative area against published area,
 // and the estimates of every default built-in.
-// The goal of issue 7 is the same ranking and a mean relative error <= 25%.
+// The goal is the same ranking and a mean relative error <= 25%.
 //
 // Needs Yosys. Usage:
 //   power_estimate_vs_published [--evoapprox_dir DIR] [--cache_dir DIR] [--yosys PATH]

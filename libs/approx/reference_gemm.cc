@@ -19,8 +19,8 @@ int64_t MaxAccumulationDepth(const Multiplier& multiplier) {
   return depth;
 }
 
-absl::Status ApproxGemmReference(const Multiplier& multiplier, const int8_t* A, const int8_t* W,
-                                 int32_t* C, int64_t M, int64_t K, int64_t N) {
+absl::Status CheckGemmArguments(const Multiplier& multiplier, const int8_t* A, const int8_t* W,
+                                const int32_t* C, int64_t M, int64_t K, int64_t N) {
   if (M < 0 || K < 0 || N < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("GEMM dimensions M=", M, " K=", K, " N=", N, " must not be negative"));
@@ -33,6 +33,12 @@ absl::Status ApproxGemmReference(const Multiplier& multiplier, const int8_t* A, 
         absl::StrCat("K=", K, " may overflow int32 accumulation with multiplier '", multiplier.id(),
                      "': its table admits K <= ", depth));
   }
+  return absl::OkStatus();
+}
+
+absl::Status ApproxGemmReference(const Multiplier& multiplier, const int8_t* A, const int8_t* W,
+                                 int32_t* C, int64_t M, int64_t K, int64_t N) {
+  if (absl::Status s = CheckGemmArguments(multiplier, A, W, C, M, K, N); !s.ok()) return s;
   const int32_t* table = multiplier.int8_table().data();
   // Row m of C needs row m of A and all of W: rows are independent.
 #pragma omp parallel for schedule(static)

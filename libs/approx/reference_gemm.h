@@ -32,6 +32,13 @@ namespace transaxx::approx {
 // 16 bits.
 int64_t MaxAccumulationDepth(const Multiplier& multiplier);
 
+// OK when a GEMM with these arguments is well defined (the checks every
+// approximate GEMM makes): INVALID_ARGUMENT when M, K or N is negative, a
+// pointer is null while its matrix is not empty, or K >
+// MaxAccumulationDepth.
+absl::Status CheckGemmArguments(const Multiplier& multiplier, const int8_t* A, const int8_t* W,
+                                const int32_t* C, int64_t M, int64_t K, int64_t N);
+
 // Computes C = A (x) W as described above.
 // INVALID_ARGUMENT, writing nothing, when M, K or N is negative, a pointer
 // is null while its matrix is not empty, or K > MaxAccumulationDepth.

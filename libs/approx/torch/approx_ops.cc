@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "libs/approx/cpu/table_gemm.h"
 #include "libs/approx/quantization.h"
 #include "libs/approx/reference_gemm.h"
 #include "libs/approx/structure_cache.h"
@@ -267,9 +268,9 @@ at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, con
   const at::Tensor a_contiguous = a.contiguous();
   const at::Tensor w_contiguous = w.contiguous();
   at::Tensor c = at::empty({a.size(0), w.size(1)}, a.options().dtype(at::kInt));
-  CheckOk(ApproxGemmReference(multiplier, a_contiguous.data_ptr<int8_t>(),
-                              w_contiguous.data_ptr<int8_t>(), c.data_ptr<int32_t>(), a.size(0),
-                              a.size(1), w.size(1)));
+  CheckOk(ApproxGemmTable(multiplier, a_contiguous.data_ptr<int8_t>(),
+                          w_contiguous.data_ptr<int8_t>(), c.data_ptr<int32_t>(), a.size(0),
+                          a.size(1), w.size(1)));
   return c;
 }
 

@@ -81,7 +81,8 @@ at::Tensor ApproxMatmul(const at::Tensor& a, const at::Tensor& b, const Multipli
 // strides, one device) give the int32 [M, N] sums of ApproxGemmReference,
 // bit for bit, by the fastest exact path the multiplier's structure allows
 // (structure_cache.h): dense GEMMs for exact, masking and low-rank
-// multipliers (structured_gemm.h, CPU or GPU), the table otherwise (CPU).
+// multipliers (structured_gemm.h, CPU or GPU), the SIMD table kernel
+// otherwise (cpu/table_gemm.h, CPU).
 at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, const at::Tensor& w);
 
 }  // namespace transaxx::approx

@@ -1,6 +1,6 @@
 // Relative area and power estimates: the exact multiplier is 1 on both
 // scales, masking saves in the expected order, and the default power proxy
-// meets the goal of issue 7 against EvoApproxLib's published figures.
+// meets its accuracy goal against EvoApproxLib's published figures.
 #include "libs/approx/hardware/estimate.h"
 
 #include <gmock/gmock.h>
@@ -95,7 +95,7 @@ TEST(EstimateTest, ErrorsOfSynthesisPassThrough) {
   EXPECT_EQ(EstimateBuiltin("nosuch", options).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-// Issue 7's check of the estimator: five EvoApproxLib circuits are masking
+// The check of the estimator: five EvoApproxLib circuits are masking
 // multipliers; with the default proxy the estimates must rank them as the
 // published PDK45 powers do, with a mean relative error of at most 25%.
 TEST(EstimateTest, DefaultProxyMatchesPublishedPowerOfTheMaskingCircuits) {

@@ -1,0 +1,105 @@
+// The SIMD table kernel against the reference, bit for bit, for every
+// shared EvoApprox table (signed, and unsigned through sign-magnitude) and a
+// random table, in every kernel variant this CPU runs, on shapes that
+// exercise full register blocks and every tail.
+#include "libs/approx/cpu/table_gemm.h"
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "libs/approx/catalog.h"
+#include "libs/approx/reference_gemm.h"
+
+namespace transaxx::approx {
+namespace {
+
+std::vector<Multiplier> Multipliers() {
+  Catalog catalog;
+  const absl::Status s = catalog.ImportEvoApprox(TRANSAXX_EVOAPPROX_DIR);
+  EXPECT_TRUE(s.ok()) << s;
+  std::vector<Multiplier> out;
+  for (const CatalogEntry& e : catalog.entries()) out.push_back(e.multiplier);
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int32_t> entry(-(1 << 15), 1 << 15);
+  Table random;
+  for (int32_t& v : random) v = entry(rng);
+  out.push_back(*Multiplier::Create("random", Signedness::kSigned, random));
+  return out;
+}
+
+std::vector<TableKernel> Kernels() {
+  std::vector<TableKernel> kernels = {TableKernel::kScalar};
+  if (BestTableKernel() == TableKernel::kAvx2) kernels.push_back(TableKernel::kAvx2);
+  return kernels;
+}
+
+std::vector<int8_t> Random(std::mt19937& rng, int64_t n) {
+  std::uniform_int_distribution<int> value(-128, 127);
+  std::vector<int8_t> v(static_cast<size_t>(n));
+  for (int8_t& x : v) x = static_cast<int8_t>(value(rng));
+  return v;
+}
+
+void ExpectSame(const Multiplier& m, TableKernel kernel, const std::vector<int8_t>& a,
+                const std::vector<int8_t>& w, int64_t M, int64_t K, int64_t N) {
+  std::vector<int32_t> expected(static_cast<size_t>(M * N)), got(static_cast<size_t>(M * N), 7);
+  ASSERT_TRUE(ApproxGemmReference(m, a.data(), w.data(), expected.data(), M, K, N).ok());
+  ASSERT_TRUE(ApproxGemmTable(m, a.data(), w.data(), got.data(), M, K, N, kernel).ok());
+  EXPECT_EQ(got, expected) << m.id() << " " << TableKernelName(kernel) << " M=" << M << " K=" << K
+                           << " N=" << N;
+}
+
+TEST(TableGemmTest, EqualsTheReferenceOnEveryTableShapeAndKernel) {
+  std::mt19937 rng(1);
+  const std::vector<Multiplier> multipliers = Multipliers();
+  ASSERT_EQ(multipliers.size(), 20u);
+  for (const Multiplier& m : multipliers) {
+    for (TableKernel kernel : Kernels()) {
+      for (int64_t n : {1, 7, 8, 9, 63, 64, 65, 136}) {
+        const int64_t M = 3, K = 37;
+        ExpectSame(m, kernel, Random(rng, M * K), Random(rng, K * n), M, K, n);
+      }
+    }
+  }
+}
+
+TEST(TableGemmTest, ExtremeOperandsAndDeepSums) {
+  for (const Multiplier& m : Multipliers()) {
+    for (TableKernel kernel : Kernels()) {
+      for (int8_t av : {int8_t{-128}, int8_t{127}, int8_t{-1}}) {
+        for (int8_t wv : {int8_t{-128}, int8_t{127}}) {
+          const int64_t M = 2, K = 3000, N = 72;
+          ExpectSame(m, kernel, std::vector<int8_t>(M * K, av), std::vector<int8_t>(K * N, wv), M,
+                     K, N);
+        }
+      }
+    }
+  }
+}
+
+TEST(TableGemmTest, EmptyMatricesAndErrorsAsTheReference) {
+  const Multiplier m = Multipliers().front();
+  for (TableKernel kernel : Kernels()) {
+    std::vector<int32_t> c(6, 9);
+    const std::vector<int8_t> w(12, 1);
+    // K = 0: every sum is empty, so C is zero.
+    EXPECT_TRUE(ApproxGemmTable(m, nullptr, w.data(), c.data(), 2, 0, 3, kernel).ok());
+    EXPECT_THAT(c, ::testing::Each(0));
+    EXPECT_TRUE(ApproxGemmTable(m, nullptr, nullptr, nullptr, 0, 0, 0, kernel).ok());
+    const absl::Status negative = ApproxGemmTable(m, nullptr, nullptr, nullptr, -1, 2, 2, kernel);
+    EXPECT_EQ(negative, ApproxGemmReference(m, nullptr, nullptr, nullptr, -1, 2, 2));
+    EXPECT_EQ(negative.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(ApproxGemmTable(m, nullptr, w.data(), c.data(), 2, 3, 2, kernel).code(),
+              absl::StatusCode::kInvalidArgument);
+    const int64_t too_deep = MaxAccumulationDepth(m) + 1;
+    EXPECT_EQ(ApproxGemmTable(m, w.data(), w.data(), c.data(), 0, too_deep, 0, kernel).code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+}
+
+}  // namespace
+}  // namespace transaxx::approx
