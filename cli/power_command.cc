@@ -13,23 +13,29 @@
 #include "absl/time/time.h"
 #include "cli/command.h"
 #include "cli/text_table.h"
+#include "libs/nn/approx_config.h"
+#include "libs/nn/approximable_layers.h"
+#include "libs/nn/model_dir.h"
 #include "libs/rpc/client_channel.h"
+#include "libs/rpc/v1_enums.h"
 #include "transaxx/v1/power_model.grpc.pb.h"
 
 namespace transaxx::cli {
 
-const char kPowerHelp[] = R"(Usage: transaxx power estimate --server HOST:PORT --layers FILE.json
+const char kPowerHelp[] = R"(Usage: transaxx power estimate --server HOST:PORT (--model DIR | --layers FILE.json)
                                 --config FILE.json [--output table|json]
 
 Estimates the relative power (the TransAxx paper's metric, 1 = all exact),
 absolute power and energy of a configuration, with a per-layer breakdown.
 
-  --layers FILE   JSON array of the model's approximable layers:
+  --model DIR     a model directory: its approximable layers and MACs
+  --layers FILE   or a JSON array of layers:
                   [{"name": "blocks.0.mlp.fc1", "macs_per_image": 1769472,
                     "kind": "linear"}, ...]   kind: linear, conv2d,
-                  attention_qk, attention_av (optional). (--model DIR, taking
-                  the layers from a model, comes with the model registry.)
-  --config FILE   JSON {"default": "exact", "layers": {"LAYER": "MULTIPLIER_ID"}};
+                  attention_qk, attention_av (optional)
+  --config FILE   a configuration, as for transaxx eval:
+                  {"default": "exact", "layers": {"LAYER": "MULTIPLIER_ID"},
+                   "include_attention_matmuls": false}
                   "default" covers every layer not listed.
   --output table|json   (default table)
 
@@ -155,29 +161,34 @@ absl::Status ReadLayers(const std::string& path, v1::EstimatePowerRequest* r) {
   return absl::OkStatus();
 }
 
-absl::Status ReadConfig(const std::string& path, v1::EstimatePowerRequest* r) {
-  absl::StatusOr<nlohmann::json> j = ReadJsonFile(path, "--config");
-  if (!j.ok()) return j.status();
-  if (!j->is_object()) return absl::InvalidArgumentError(absl::StrCat("--config: ", path, " is not a JSON object"));
+absl::StatusOr<nn::ApproxConfig> ReadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("--config: cannot open ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return nn::ParseApproxConfig(text.str(), absl::StrCat("--config ", path));
+}
+
+void AddConfiguration(const nn::ApproxConfig& config, v1::EstimatePowerRequest* r) {
   v1::Configuration* c = r->mutable_configuration();
-  for (const auto& [key, value] : j->items()) {
-    if (key == "default" && value.is_string()) {
-      c->mutable_default_multiplier()->set_id(value.get<std::string>());
-    } else if (key == "layers" && value.is_object()) {
-      for (const auto& [layer, id] : value.items()) {
-        if (!id.is_string()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("--config: ", path, ": layers.", layer, " must be a multiplier id string"));
-        }
-        v1::LayerAssignment* a = c->add_assignments();
-        a->set_layer(layer);
-        a->mutable_multiplier()->set_id(id.get<std::string>());
-      }
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--config: ", path, ": unexpected key '", key,
-          "' (expected \"default\": ID and \"layers\": {LAYER: ID})"));
-    }
+  if (config.default_multiplier) c->mutable_default_multiplier()->set_id(*config.default_multiplier);
+  for (const auto& [layer, id] : config.layers) {
+    v1::LayerAssignment* a = c->add_assignments();
+    a->set_layer(layer);
+    a->mutable_multiplier()->set_id(id);
+  }
+}
+
+// The approximable layers of the model in `dir` (the attention matmuls when
+// the configuration includes them).
+absl::Status AddModelLayers(const std::string& dir, bool attention, v1::EstimatePowerRequest* r) {
+  absl::StatusOr<nn::ModelDescription> d = nn::ReadModelDescription(dir);
+  if (!d.ok()) return d.status();
+  for (const nn::ApproximableLayer& l : nn::ApproximableLayers(d->architecture, attention)) {
+    v1::LayerMacs* out = r->add_layers();
+    out->set_name(l.name);
+    out->set_macs_per_image(l.macs_per_image);
+    out->set_kind(rpc::LayerKindToProto(l.kind));
   }
   return absl::OkStatus();
 }
@@ -195,12 +206,23 @@ int Estimate(const Args& args) {
   if (output != "table" && output != "json") {
     return ReportError(absl::InvalidArgumentError("--output must be table or json"), true);
   }
-  if (!args.Value("layers") || !args.Value("config")) {
-    return ReportError(absl::InvalidArgumentError("--layers FILE and --config FILE are required"), true);
+  if (!args.Value("layers") == !args.Value("model") || !args.Value("config")) {
+    return ReportError(
+        absl::InvalidArgumentError("give --config FILE and one of --model DIR or --layers FILE"),
+        true);
   }
+  absl::StatusOr<nn::ApproxConfig> config = ReadConfig(*args.Value("config"));
+  if (!config.ok()) return ReportError(config.status());
   v1::EstimatePowerRequest request;
-  if (absl::Status s = ReadLayers(*args.Value("layers"), &request); !s.ok()) return ReportError(s);
-  if (absl::Status s = ReadConfig(*args.Value("config"), &request); !s.ok()) return ReportError(s);
+  if (auto model = args.Value("model")) {
+    if (absl::Status s = AddModelLayers(*model, config->include_attention_matmuls, &request);
+        !s.ok()) {
+      return ReportError(s);
+    }
+  } else if (absl::Status s = ReadLayers(*args.Value("layers"), &request); !s.ok()) {
+    return ReportError(s);
+  }
+  AddConfiguration(*config, &request);
   absl::StatusOr<Connection> conn = Connect(args);
   if (!conn.ok()) return ReportError(conn.status(), conn.status().code() == absl::StatusCode::kInvalidArgument);
   v1::EstimatePowerResponse response;
@@ -312,7 +334,7 @@ int RunPowerCommand(const std::vector<std::string>& words) {
                        true);
   }
   std::set<std::string> value_flags = ClientFlags();
-  value_flags.insert({"layers", "config", "output"});
+  value_flags.insert({"layers", "model", "config", "output"});
   auto args = Args::Parse({words.begin() + 1, words.end()}, value_flags, {"help"});
   if (!args.ok()) return ReportError(args.status(), true);
   if (args->Has("help")) {

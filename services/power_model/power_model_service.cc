@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "libs/rpc/v1_enums.h"
 
 namespace transaxx::power_model {
 namespace {
@@ -276,27 +277,6 @@ absl::Status CheckName(const std::string& name) {
   return absl::OkStatus();
 }
 
-approx::LayerKind FromProto(v1::LayerKind k) {
-  switch (k) {
-    case v1::LAYER_KIND_LINEAR: return approx::LayerKind::kLinear;
-    case v1::LAYER_KIND_CONV2D: return approx::LayerKind::kConv2d;
-    case v1::LAYER_KIND_ATTENTION_QK: return approx::LayerKind::kAttentionQk;
-    case v1::LAYER_KIND_ATTENTION_AV: return approx::LayerKind::kAttentionAv;
-    default: return approx::LayerKind::kUnspecified;
-  }
-}
-
-v1::LayerKind ToProto(approx::LayerKind k) {
-  switch (k) {
-    case approx::LayerKind::kLinear: return v1::LAYER_KIND_LINEAR;
-    case approx::LayerKind::kConv2d: return v1::LAYER_KIND_CONV2D;
-    case approx::LayerKind::kAttentionQk: return v1::LAYER_KIND_ATTENTION_QK;
-    case approx::LayerKind::kAttentionAv: return v1::LAYER_KIND_ATTENTION_AV;
-    case approx::LayerKind::kUnspecified: break;
-  }
-  return v1::LAYER_KIND_UNSPECIFIED;
-}
-
 std::string OutcomeLabel(absl::StatusCode code) {
   return absl::AsciiStrToLower(absl::StatusCodeToString(code));
 }
@@ -485,7 +465,7 @@ grpc::Status PowerModelService::EstimatePower(grpc::ServerContext* context,
     std::vector<approx::LayerMacs> layers;
     layers.reserve(request->layers_size());
     for (const v1::LayerMacs& l : request->layers()) {
-      layers.push_back({l.name(), l.macs_per_image(), FromProto(l.kind())});
+      layers.push_back({l.name(), l.macs_per_image(), rpc::LayerKindFromProto(l.kind())});
     }
     const v1::Configuration& c = request->configuration();
     approx::PowerConfiguration config;
@@ -516,7 +496,7 @@ grpc::Status PowerModelService::EstimatePower(grpc::ServerContext* context,
     for (const approx::LayerPowerEstimate& l : e->layers) {
       v1::LayerPower* out = response->add_layers();
       out->set_layer(l.layer);
-      out->set_kind(ToProto(l.kind));
+      out->set_kind(rpc::LayerKindToProto(l.kind));
       out->set_macs_per_image(l.macs_per_image);
       out->set_mac_fraction(l.mac_fraction);
       out->mutable_multiplier()->set_id(l.multiplier_id);

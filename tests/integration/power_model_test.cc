@@ -13,6 +13,7 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "libs/approx/builtin.h"
@@ -469,6 +470,32 @@ TEST_F(PowerModelTest, CliAgainstServer) {
   std::tie(rc, text) = run("power estimate --server " + Target() + " --layers " + dir +
                            "/config.json --config " + dir + "/config.json");
   EXPECT_NE(rc, 0) << text;
+  std::tie(rc, text) = run("power estimate --server " + Target() + " --config " + dir +
+                           "/config.json");
+  EXPECT_EQ(rc, 2) << text;
+}
+
+TEST_F(PowerModelTest, CliTakesTheLayersFromAModel) {
+  const std::string dir = *state_dir_ + "/cli_model";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/config.json")
+      << R"({"default":"evo:mul8s_1L2N","layers":{"head":"exact"}})";
+  const std::string out = dir + "/out.json";
+  const int rc = std::system((std::string(TRANSAXX_CLI) + " power estimate --server " + Target() +
+                              " --model " + TRANSAXX_DEMO_MODEL_DIR + " --config " + dir +
+                              "/config.json --output json > " + out + " 2>&1")
+                                 .c_str());
+  std::ifstream in(out);
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_EQ(WEXITSTATUS(rc), 0) << j;
+  // The demo model (vit_fm_micro_patch4_28): patch embedding 49*16*64 MACs,
+  // 4 blocks of 50*64*(192 + 64 + 128 + 128), head 64*10.
+  const double head = 640, total = 50176 + 4 * 50 * 64 * 512 + head;
+  EXPECT_EQ(j["total_macs_per_image"], total);
+  ASSERT_EQ(j["layers"].size(), 18u);
+  const double k1L2NMw = 0.126;  // published PDK45 power of mul8s_1L2N
+  EXPECT_NEAR(j["relative_power"].get<double>(),
+              (total - head) / total * k1L2NMw / kExactSignedMw + head / total, 1e-9);
 }
 
 }  // namespace
