@@ -177,8 +177,6 @@ int Show(const Args& args) {
   auto json = WantJson(args);
   if (!json.ok()) return ReportError(json.status(), true);
   absl::StatusOr<MultiplierSummary> m;
-  // Only with the table at hand: the power model does not send tables.
-  std::optional<approx::Structure> structure;
   if (args.Value("server")) {
     m = FetchMultiplier(args, args.positional()[0]);
   } else {
@@ -189,7 +187,8 @@ int Show(const Args& args) {
     m = LocalSummary(*entry);
     auto analyzed = approx::AnalyzeStructure(entry->multiplier);
     if (!analyzed.ok()) return ReportError(analyzed.status());
-    structure = *std::move(analyzed);
+    m->kernel_path = approx::KernelPathName(analyzed->path);
+    m->structure = analyzed->Describe();
   }
   if (!m.ok()) return ReportError(m.status());
   const ErrorReport& r = m->errors;
@@ -198,10 +197,8 @@ int Show(const Args& args) {
     nlohmann::json out = {{"id", m->id},         {"family", m->family},
                           {"signed", m->is_signed}, {"content_hash", m->content_hash},
                           {"source", m->source}, {"errors", ReportJson(r)}};
-    if (structure) {
-      out["kernel_path"] = approx::KernelPathName(structure->path);
-      out["structure"] = structure->Describe();
-    }
+    if (!m->kernel_path.empty()) out["kernel_path"] = m->kernel_path;
+    if (!m->structure.empty()) out["structure"] = m->structure;
     if (has_hardware) {
       nlohmann::json hw = {{"provenance", m->provenance}};
       if (m->power_mw) hw["power_mw"] = *m->power_mw;
@@ -220,7 +217,7 @@ int Show(const Args& args) {
   std::printf("operands:  %s\n", SignednessName(m->is_signed).c_str());
   std::printf("hash:      %s\n", m->content_hash.c_str());
   std::printf("source:    %s\n", m->source.c_str());
-  if (structure) std::printf("kernel path: %s\n", structure->Describe().c_str());
+  if (!m->structure.empty()) std::printf("kernel path: %s\n", m->structure.c_str());
   if (has_hardware) {
     std::printf("%-10s power %s mW, area %s um2, delay %s ns\n", (m->provenance + ":").c_str(),
                 m->power_mw ? Fixed(*m->power_mw, 3).c_str() : "-",

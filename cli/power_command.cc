@@ -121,6 +121,10 @@ MultiplierSummary Summary(const v1::MultiplierInfo& m) {
   s.provenance = h.provenance() == v1::FIGURE_PROVENANCE_PUBLISHED   ? "published"
                  : h.provenance() == v1::FIGURE_PROVENANCE_ESTIMATED ? "estimated"
                                                                      : "unknown";
+  if (auto path = rpc::KernelPathFromProto(m.structure().kernel_path())) {
+    s.kernel_path = approx::KernelPathName(*path);
+  }
+  s.structure = m.structure().description();
   return s;
 }
 

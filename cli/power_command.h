@@ -29,6 +29,9 @@ struct MultiplierSummary {
   approx::ErrorReport errors{};
   std::optional<double> power_mw, area_um2, delay_ns;
   std::string provenance;  // of the hardware figures: published, estimated, unknown
+  // The structure analysis: KernelPathName (e.g. "low_rank") and the
+  // one-line description; empty when not analysed.
+  std::string kernel_path, structure;
 };
 
 // The value flags every remote command accepts.

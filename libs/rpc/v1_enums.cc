@@ -33,4 +33,33 @@ v1::LayerKind LayerKindToProto(approx::LayerKind kind) {
   return v1::LAYER_KIND_UNSPECIFIED;
 }
 
+std::optional<approx::KernelPath> KernelPathFromProto(v1::KernelPath path) {
+  switch (path) {
+    case v1::KERNEL_PATH_EXACT:
+      return approx::KernelPath::kExactInt8;
+    case v1::KERNEL_PATH_OPERAND_MASK:
+      return approx::KernelPath::kMask;
+    case v1::KERNEL_PATH_LOW_RANK:
+      return approx::KernelPath::kLowRank;
+    case v1::KERNEL_PATH_TABLE:
+      return approx::KernelPath::kTable;
+    default:
+      return std::nullopt;
+  }
+}
+
+v1::KernelPath KernelPathToProto(approx::KernelPath path) {
+  switch (path) {
+    case approx::KernelPath::kExactInt8:
+      return v1::KERNEL_PATH_EXACT;
+    case approx::KernelPath::kMask:
+      return v1::KERNEL_PATH_OPERAND_MASK;
+    case approx::KernelPath::kLowRank:
+      return v1::KERNEL_PATH_LOW_RANK;
+    case approx::KernelPath::kTable:
+      return v1::KERNEL_PATH_TABLE;
+  }
+  return v1::KERNEL_PATH_UNSPECIFIED;
+}
+
 }  // namespace transaxx::rpc

@@ -6,7 +6,10 @@
 #ifndef TRANSAXX_LIBS_RPC_V1_ENUMS_H_
 #define TRANSAXX_LIBS_RPC_V1_ENUMS_H_
 
+#include <optional>
+
 #include "libs/approx/config_power.h"
+#include "libs/approx/structure.h"
 #include "transaxx/v1/common.pb.h"
 
 namespace transaxx::rpc {
@@ -14,6 +17,10 @@ namespace transaxx::rpc {
 // LAYER_KIND_UNSPECIFIED <-> kUnspecified; every other value to its twin.
 approx::LayerKind LayerKindFromProto(v1::LayerKind kind);
 v1::LayerKind LayerKindToProto(approx::LayerKind kind);
+
+// KERNEL_PATH_UNSPECIFIED (not analysed) has no domain twin: nullopt.
+std::optional<approx::KernelPath> KernelPathFromProto(v1::KernelPath path);
+v1::KernelPath KernelPathToProto(approx::KernelPath path);
 
 }  // namespace transaxx::rpc
 

@@ -58,16 +58,6 @@ v1::Signedness ToProto(approx::Signedness s) {
   return s == approx::Signedness::kSigned ? v1::SIGNEDNESS_SIGNED : v1::SIGNEDNESS_UNSIGNED;
 }
 
-v1::KernelPath ToProto(approx::KernelPath p) {
-  switch (p) {
-    case approx::KernelPath::kExactInt8: return v1::KERNEL_PATH_EXACT;
-    case approx::KernelPath::kMask: return v1::KERNEL_PATH_OPERAND_MASK;
-    case approx::KernelPath::kLowRank: return v1::KERNEL_PATH_LOW_RANK;
-    case approx::KernelPath::kTable: return v1::KERNEL_PATH_TABLE;
-  }
-  return v1::KERNEL_PATH_UNSPECIFIED;
-}
-
 // An analysis that fails stays UNSPECIFIED with the reason as description:
 // listing a multiplier must not fail because its kernel path is unknown.
 void FillStructure(const absl::StatusOr<approx::Structure>& s, v1::MultiplierStructure* out) {
@@ -75,7 +65,7 @@ void FillStructure(const absl::StatusOr<approx::Structure>& s, v1::MultiplierStr
     out->set_description(absl::StrCat("structure analysis failed: ", s.status().message()));
     return;
   }
-  out->set_kernel_path(ToProto(s->path));
+  out->set_kernel_path(rpc::KernelPathToProto(s->path));
   if (s->path == approx::KernelPath::kLowRank) out->set_decomposition_rank(s->decomposition->rank);
   out->set_description(s->Describe());
 }

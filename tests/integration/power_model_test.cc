@@ -464,6 +464,12 @@ TEST_F(PowerModelTest, CliAgainstServer) {
   std::tie(rc, text) = run("multipliers list --server " + Target() + " --match 'evo:mul8u_*'");
   ASSERT_EQ(rc, 0) << text;
   EXPECT_THAT(text, HasSubstr("evo:mul8u_1JJQ"));
+  std::tie(rc, text) = run("multipliers show --server " + Target() + " evo:mul8s_1L2J --output json");
+  ASSERT_EQ(rc, 0) << text;
+  EXPECT_THAT(text, HasSubstr("\"kernel_path\": \"mask\""));
+  std::tie(rc, text) = run("multipliers show --server " + Target() + " drum:k=4");
+  ASSERT_EQ(rc, 0) << text;
+  EXPECT_THAT(text, HasSubstr("kernel path: low-rank"));
   std::tie(rc, text) = run("power estimate --server 127.0.0.1:1 --layers " + dir +
                            "/layers.json --config " + dir + "/config.json --timeout 2s");
   EXPECT_EQ(rc, 1) << text;
