@@ -31,6 +31,7 @@ Model and data:
   --dataset NAME:SPLIT    training images, e.g. fashion-mnist:train (required)
   --eval NAME:SPLIT       evaluated after every epoch and recorded in
                           model.json, e.g. fashion-mnist:test
+  --eval_limit N          evaluate on its first N images only (default all)
   --limit N               train on the first N images only (quick runs)
   --datasets_dir DIRS     dataset roots before /usr/share/datasets
                           (default $TRANSAXX_DATASETS_DIR)
@@ -70,11 +71,13 @@ int Train(const Args& args, const std::vector<std::string>& words) {
   absl::StatusOr<int64_t> warmup = IntFlag(args, "warmup_steps", options.warmup_steps, 0);
   absl::StatusOr<int64_t> seed = IntFlag(args, "seed", 0, 0);
   absl::StatusOr<int64_t> limit = IntFlag(args, "limit", 0, 0);
+  absl::StatusOr<int64_t> eval_limit = IntFlag(args, "eval_limit", 0, 0);
   absl::StatusOr<double> lr = NumberFlag(args, "lr", options.learning_rate, true);
   absl::StatusOr<double> wd = NumberFlag(args, "weight_decay", options.weight_decay, false);
   absl::StatusOr<double> smoothing = NumberFlag(args, "label_smoothing", 0, false);
-  for (const absl::Status& s : {epochs.status(), batch.status(), warmup.status(), seed.status(),
-                                limit.status(), lr.status(), wd.status(), smoothing.status()}) {
+  for (const absl::Status& s :
+       {epochs.status(), batch.status(), warmup.status(), seed.status(), limit.status(),
+        eval_limit.status(), lr.status(), wd.status(), smoothing.status()}) {
     if (!s.ok()) return ReportError(s, true);
   }
   options.epochs = *epochs;
@@ -119,7 +122,7 @@ int Train(const Args& args, const std::vector<std::string>& words) {
   }
 
   std::vector<int64_t> test_indices;
-  if (test) test_indices = *data::OffsetLimitSubset(test->size(), 0, 0);
+  if (test) test_indices = *data::OffsetLimitSubset(test->size(), 0, *eval_limit);
   std::optional<nn::EvalResult> last_eval;
   Progress progress("train");
   const auto start = std::chrono::steady_clock::now();
@@ -185,7 +188,8 @@ int Train(const Args& args, const std::vector<std::string>& words) {
 
 int RunTrainCommand(const std::vector<std::string>& words) {
   auto args = Args::Parse(words,
-                          {"arch", "dataset", "eval", "limit", "datasets_dir", "out", "epochs",
+                          {"arch", "dataset", "eval", "eval_limit", "limit", "datasets_dir", "out",
+                           "epochs",
                            "batch_size", "lr", "weight_decay", "warmup_steps", "label_smoothing",
                            "seed", "threads"},
                           {"help", "augment"});

@@ -44,7 +44,8 @@ class ModelCliTest : public ::testing::Test {
     fs::create_directories(*dir_);
     CliRun run = Transaxx({"train", "--arch", "vit_fm_micro_patch4_28", "--dataset",
                            "fashion-mnist:train", "--limit", "1000", "--epochs", "3",
-                           "--batch_size", "50", "--lr", "0.002", "--warmup_steps", "10", "--eval", "fashion-mnist:test", "--out",
+                           "--batch_size", "50", "--lr", "0.002", "--warmup_steps", "10",
+                           "--eval_limit", "500", "--eval", "fashion-mnist:test", "--out",
                            model()});
     ASSERT_EQ(run.code, 0) << run.output;
     train_output_ = new std::string(run.output);
@@ -70,7 +71,7 @@ TEST_F(ModelCliTest, TrainWritesAModelDirectoryWithProvenance) {
   EXPECT_EQ(j["architecture"]["name"], "vit_fm_micro_patch4_28");
   EXPECT_EQ(j["classes"][9], "Ankle boot");
   EXPECT_EQ(j["provenance"]["images"], 1000);
-  EXPECT_EQ(j["provenance"]["eval"]["n"], 10000);
+  EXPECT_EQ(j["provenance"]["eval"]["n"], 500);
   EXPECT_THAT(j["provenance"]["trained_by"].get<std::string>(), HasSubstr("--limit 1000"));
 }
 
