@@ -48,4 +48,10 @@ std::optional<std::string> Args::Value(const std::string& flag) const {
   return it->second;
 }
 
+absl::Status Args::ExpectNoPositionals(const std::string& command) const {
+  if (positional_.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", positional_[0],
+                                                 "'; see transaxx ", command, " --help"));
+}
+
 }  // namespace transaxx::cli

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace transaxx::cli {
@@ -27,6 +28,10 @@ class Args {
   const std::vector<std::string>& positional() const { return positional_; }
   std::optional<std::string> Value(const std::string& flag) const;
   bool Has(const std::string& flag) const { return flags_.count(flag) > 0; }
+
+  // For commands that take flags only: INVALID_ARGUMENT naming the first
+  // positional argument and pointing at `transaxx COMMAND --help`.
+  absl::Status ExpectNoPositionals(const std::string& command) const;
 
  private:
   std::vector<std::string> positional_;

@@ -1,8 +1,6 @@
 #include "cli/eval_command.h"
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -65,14 +63,6 @@ Examples:
 
 namespace {
 
-absl::StatusOr<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 absl::StatusOr<nn::ApproxConfig> ConfigFromFlags(const Args& args, const nn::VitConfig& arch) {
   if (auto file = args.Value("config")) {
     if (args.Has("attention_matmuls")) {
@@ -80,9 +70,7 @@ absl::StatusOr<nn::ApproxConfig> ConfigFromFlags(const Args& args, const nn::Vit
           "--attention_matmuls goes with --multiplier; a --config file says "
           "include_attention_matmuls itself");
     }
-    absl::StatusOr<std::string> text = ReadText(*file);
-    if (!text.ok()) return text.status();
-    return nn::ParseApproxConfig(*text, *file);
+    return nn::ReadApproxConfig(*file);
   }
   nn::ApproxConfig config = nn::UniformConfig(*args.Value("multiplier"), arch);
   config.include_attention_matmuls = args.Has("attention_matmuls");
@@ -238,11 +226,7 @@ int RunEvalCommand(const std::vector<std::string>& words) {
     std::printf("%s", kEvalHelp);
     return kExitOk;
   }
-  if (!args->positional().empty()) {
-    return ReportError(absl::InvalidArgumentError(absl::StrCat(
-                           "unexpected argument '", args->positional()[0], "'; see transaxx eval --help")),
-                       true);
-  }
+  if (absl::Status s = args->ExpectNoPositionals("eval"); !s.ok()) return ReportError(s, true);
   return Eval(*args);
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "cli/command.h"
+#include "cli/local_flags.h"
 #include "cli/text_table.h"
 #include "libs/nn/approx_config.h"
 #include "libs/nn/approximable_layers.h"
@@ -165,14 +166,6 @@ absl::Status ReadLayers(const std::string& path, v1::EstimatePowerRequest* r) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<nn::ApproxConfig> ReadConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("--config: cannot open ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return nn::ParseApproxConfig(text.str(), absl::StrCat("--config ", path));
-}
-
 void AddConfiguration(const nn::ApproxConfig& config, v1::EstimatePowerRequest* r) {
   v1::Configuration* c = r->mutable_configuration();
   if (config.default_multiplier) c->mutable_default_multiplier()->set_id(*config.default_multiplier);
@@ -206,16 +199,14 @@ const char* ProvenanceName(v1::FigureProvenance p) {
 }
 
 int Estimate(const Args& args) {
-  const std::string output = args.Value("output").value_or("table");
-  if (output != "table" && output != "json") {
-    return ReportError(absl::InvalidArgumentError("--output must be table or json"), true);
-  }
+  absl::StatusOr<bool> json = WantJson(args);
+  if (!json.ok()) return ReportError(json.status(), true);
   if (!args.Value("layers") == !args.Value("model") || !args.Value("config")) {
     return ReportError(
         absl::InvalidArgumentError("give --config FILE and one of --model DIR or --layers FILE"),
         true);
   }
-  absl::StatusOr<nn::ApproxConfig> config = ReadConfig(*args.Value("config"));
+  absl::StatusOr<nn::ApproxConfig> config = nn::ReadApproxConfig(*args.Value("config"));
   if (!config.ok()) return ReportError(config.status());
   v1::EstimatePowerRequest request;
   if (auto model = args.Value("model")) {
@@ -237,7 +228,7 @@ int Estimate(const Args& args) {
     return ReportError(s);
   }
   const v1::PowerFigures& p = response.power();
-  if (output == "json") {
+  if (*json) {
     nlohmann::json out = {{"relative_power", p.relative_power()},
                           {"provenance", ProvenanceName(p.provenance())},
                           {"config_hash", response.config_hash()},

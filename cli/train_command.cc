@@ -198,11 +198,7 @@ int RunTrainCommand(const std::vector<std::string>& words) {
     std::printf("%s", kTrainHelp);
     return kExitOk;
   }
-  if (!args->positional().empty()) {
-    return ReportError(absl::InvalidArgumentError(absl::StrCat(
-                           "unexpected argument '", args->positional()[0], "'; see transaxx train --help")),
-                       true);
-  }
+  if (absl::Status s = args->ExpectNoPositionals("train"); !s.ok()) return ReportError(s, true);
   return Train(*args, words);
 }
 

@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 
@@ -42,6 +44,14 @@ absl::StatusOr<ApproxConfig> ParseApproxConfig(absl::string_view text, absl::str
     }
   }
   return config;
+}
+
+absl::StatusOr<ApproxConfig> ReadApproxConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open configuration file ", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseApproxConfig(text.str(), path);
 }
 
 ApproxConfig UniformConfig(const std::string& multiplier_id, const VitConfig& architecture) {

@@ -34,6 +34,10 @@ struct ApproxConfig {
 // Parses the JSON form; INVALID_ARGUMENT naming `source` and the problem.
 absl::StatusOr<ApproxConfig> ParseApproxConfig(absl::string_view json, absl::string_view source);
 
+// Reads and parses a configuration file; NOT_FOUND when it cannot be read,
+// otherwise as ParseApproxConfig with the path as source.
+absl::StatusOr<ApproxConfig> ReadApproxConfig(const std::string& path);
+
 // `multiplier_id` on every layer except those exact by default (the
 // classifier heads), which get "exact".
 ApproxConfig UniformConfig(const std::string& multiplier_id, const VitConfig& architecture);
