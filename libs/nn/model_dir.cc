@@ -112,9 +112,9 @@ std::string ContentHash(const std::string& json_bytes, const std::string& weight
                                         approx::Sha256Hex(weight_bytes), "\n"));
 }
 
-}  // namespace
-
-absl::StatusOr<ModelDescription> ReadModelDescription(const fs::path& dir) {
+// The bytes of DIR/model.json; NOT_FOUND saying whether the directory or
+// the file is missing.
+absl::StatusOr<std::string> DescriptionBytes(const fs::path& dir) {
   if (!fs::is_directory(dir)) {
     return absl::NotFoundError(absl::StrCat("model directory ", dir.string(), " does not exist"));
   }
@@ -123,6 +123,14 @@ absl::StatusOr<ModelDescription> ReadModelDescription(const fs::path& dir) {
     return absl::NotFoundError(
         absl::StrCat(dir.string(), " is not a model directory: it has no ", kModelJson));
   }
+  return text;
+}
+
+}  // namespace
+
+absl::StatusOr<ModelDescription> ReadModelDescription(const fs::path& dir) {
+  absl::StatusOr<std::string> text = DescriptionBytes(dir);
+  if (!text.ok()) return text.status();
   return ParseDescription(*text, dir / kModelJson);
 }
 
@@ -135,10 +143,11 @@ absl::StatusOr<std::string> ModelContentHash(const fs::path& dir) {
 }
 
 absl::StatusOr<LoadedModel> LoadModelDir(const fs::path& dir) {
-  absl::StatusOr<ModelDescription> description = ReadModelDescription(dir);
-  if (!description.ok()) return description.status();
-  absl::StatusOr<std::string> json_bytes = ReadFile(dir / kModelJson);
+  // One read serves both the description and the hash, so they agree.
+  absl::StatusOr<std::string> json_bytes = DescriptionBytes(dir);
   if (!json_bytes.ok()) return json_bytes.status();
+  absl::StatusOr<ModelDescription> description = ParseDescription(*json_bytes, dir / kModelJson);
+  if (!description.ok()) return description.status();
   absl::StatusOr<std::string> weight_bytes = ReadFile(dir / kModelWeights);
   if (!weight_bytes.ok()) return weight_bytes.status();
   const std::string source = (dir / kModelWeights).string();
