@@ -9,8 +9,9 @@ endif()
 
 if(TRANSAXX_SANITIZE)
   list(JOIN TRANSAXX_SANITIZE "," _transaxx_san)
-  add_compile_options(-fsanitize=${_transaxx_san} -fno-omit-frame-pointer
-                      -fno-sanitize-recover=undefined)
+  # Host C++ only: nvcc takes none of these, and device code cannot be
+  # instrumented anyway.
+  add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:-fsanitize=${_transaxx_san};-fno-omit-frame-pointer;-fno-sanitize-recover=undefined>")
   add_link_options(-fsanitize=${_transaxx_san})
 endif()
 
@@ -18,5 +19,6 @@ endif()
 # Generated code and third-party headers (included as SYSTEM) are exempt.
 function(transaxx_warnings target)
   target_compile_options(${target} PRIVATE
-    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Werror -Wno-missing-field-initializers>)
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Werror -Wno-missing-field-initializers>
+    $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings -Xcompiler=-Wall,-Wextra>)
 endfunction()

@@ -44,6 +44,7 @@ if(TRANSAXX_WITH_CUDA)
   set(CMAKE_CUDA_ARCHITECTURES "80;90" CACHE STRING "CUDA architectures of our kernels")
   set(TORCH_CUDA_ARCH_LIST "8.0;9.0" CACHE STRING "CUDA architectures for LibTorch's flags")
   enable_language(CUDA)
+  find_package(CUDAToolkit REQUIRED)
   # CMake 3.25 knows no CUDA 20 dialect for nvcc; kernels need only C++17.
   set(CMAKE_CUDA_STANDARD 17)
   set(CMAKE_CUDA_STANDARD_REQUIRED ON)

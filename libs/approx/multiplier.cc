@@ -1,5 +1,6 @@
 #include "libs/approx/multiplier.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <limits>
 #include <vector>
@@ -60,6 +61,10 @@ absl::StatusOr<Multiplier> Multiplier::Create(std::string id, Signedness signedn
       state->int8_table[TableIndex(a, b)] = product;
     }
   }
+  const auto [min_it, max_it] =
+      std::minmax_element(state->int8_table.begin(), state->int8_table.end());
+  state->int8_min = *min_it;
+  state->int8_max = *max_it;
   return Multiplier(std::move(state));
 }
 

@@ -61,6 +61,10 @@ class Multiplier {
   // sign(a)·sign(b)·T[|a|][|b|], which is how unsigned circuits serve
   // symmetric int8 quantization.
   const Table& int8_table() const { return state_->int8_table; }
+  // The smallest and the largest entry of int8_table(), kept so that the
+  // overflow bound of every GEMM call (reference_gemm.h) costs nothing.
+  int32_t int8_min() const { return state_->int8_min; }
+  int32_t int8_max() const { return state_->int8_max; }
 
  private:
   struct State {
@@ -70,6 +74,8 @@ class Multiplier {
     std::string content_hash;
     Table table;
     Table int8_table;
+    int32_t int8_min = 0;
+    int32_t int8_max = 0;
   };
   explicit Multiplier(std::shared_ptr<const State> state) : state_(std::move(state)) {}
   std::shared_ptr<const State> state_;

@@ -8,13 +8,11 @@
 namespace transaxx::approx {
 
 int64_t MaxAccumulationDepth(const Multiplier& multiplier) {
-  const Table& table = multiplier.int8_table();
-  const auto [min_it, max_it] = std::minmax_element(table.begin(), table.end());
+  const int32_t lo = multiplier.int8_min(), hi = multiplier.int8_max();
   int64_t depth = std::numeric_limits<int64_t>::max();
-  if (*max_it > 0) depth = std::min<int64_t>(depth, std::numeric_limits<int32_t>::max() / *max_it);
-  if (*min_it < 0) {
-    depth = std::min<int64_t>(depth,
-                              static_cast<int64_t>(std::numeric_limits<int32_t>::min()) / *min_it);
+  if (hi > 0) depth = std::min<int64_t>(depth, std::numeric_limits<int32_t>::max() / hi);
+  if (lo < 0) {
+    depth = std::min<int64_t>(depth, static_cast<int64_t>(std::numeric_limits<int32_t>::min()) / lo);
   }
   return depth;
 }

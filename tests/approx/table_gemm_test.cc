@@ -11,18 +11,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "libs/approx/catalog.h"
 #include "libs/approx/reference_gemm.h"
+#include "tests/approx/gemm_test_inputs.h"
 
 namespace transaxx::approx {
 namespace {
 
 std::vector<Multiplier> Multipliers() {
-  Catalog catalog;
-  const absl::Status s = catalog.ImportEvoApprox(TRANSAXX_EVOAPPROX_DIR);
-  EXPECT_TRUE(s.ok()) << s;
-  std::vector<Multiplier> out;
-  for (const CatalogEntry& e : catalog.entries()) out.push_back(e.multiplier);
+  std::vector<Multiplier> out = EvoApproxMultipliers();
   std::mt19937 rng(5);
   std::uniform_int_distribution<int32_t> entry(-(1 << 15), 1 << 15);
   Table random;
@@ -35,13 +31,6 @@ std::vector<TableKernel> Kernels() {
   std::vector<TableKernel> kernels = {TableKernel::kScalar};
   if (BestTableKernel() == TableKernel::kAvx2) kernels.push_back(TableKernel::kAvx2);
   return kernels;
-}
-
-std::vector<int8_t> Random(std::mt19937& rng, int64_t n) {
-  std::uniform_int_distribution<int> value(-128, 127);
-  std::vector<int8_t> v(static_cast<size_t>(n));
-  for (int8_t& x : v) x = static_cast<int8_t>(value(rng));
-  return v;
 }
 
 void ExpectSame(const Multiplier& m, TableKernel kernel, const std::vector<int8_t>& a,
@@ -61,7 +50,7 @@ TEST(TableGemmTest, EqualsTheReferenceOnEveryTableShapeAndKernel) {
     for (TableKernel kernel : Kernels()) {
       for (int64_t n : {1, 7, 8, 9, 63, 64, 65, 136}) {
         const int64_t M = 3, K = 37;
-        ExpectSame(m, kernel, Random(rng, M * K), Random(rng, K * n), M, K, n);
+        ExpectSame(m, kernel, RandomInt8(rng, M * K), RandomInt8(rng, K * n), M, K, n);
       }
     }
   }

@@ -1,0 +1,85 @@
+#include "libs/approx/int8_terms.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace transaxx::approx {
+namespace {
+
+using Map = std::array<int8_t, 256>;
+
+Map Identity() {
+  Map m;
+  for (int byte = 0; byte < 256; ++byte) m[byte] = static_cast<int8_t>(byte);
+  return m;
+}
+
+Map Masked(int mask) {
+  Map m;
+  for (int byte = 0; byte < 256; ++byte) m[byte] = static_cast<int8_t>(byte & ~mask);
+  return m;
+}
+
+bool FitsInt8(const std::array<int64_t, 256>& v) {
+  return std::all_of(v.begin(), v.end(), [](int64_t x) { return x >= -128 && x <= 127; });
+}
+
+// Balanced base-128 digits of the 256 coefficients, lowest first: the
+// lower digits in -64..63, the last one in -128..127. Each step divides the
+// magnitudes by about 128, so a 16-bit coefficient takes at most 3 digits.
+std::vector<Map> Digits(std::array<int64_t, 256> rest) {
+  std::vector<Map> digits;
+  while (!FitsInt8(rest)) {
+    Map digit;
+    for (int byte = 0; byte < 256; ++byte) {
+      const int64_t d = ((rest[byte] + 64) % 128 + 128) % 128 - 64;
+      digit[byte] = static_cast<int8_t>(d);
+      rest[byte] = (rest[byte] - d) / 128;
+    }
+    digits.push_back(digit);
+  }
+  Map top;
+  for (int byte = 0; byte < 256; ++byte) top[byte] = static_cast<int8_t>(rest[byte]);
+  digits.push_back(top);
+  return digits;
+}
+
+// 128^power modulo 2^32.
+uint32_t Power128(size_t power) {
+  uint32_t p = 1;
+  for (size_t i = 0; i < power; ++i) p *= 128u;
+  return p;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Int8Term>> Int8Terms(const Structure& structure) {
+  switch (structure.path) {
+    case KernelPath::kExactInt8:
+      return std::vector<Int8Term>{{Identity(), Identity(), 1}};
+    case KernelPath::kMask:
+      return std::vector<Int8Term>{
+          {Masked(structure.mask->a_mask), Masked(structure.mask->b_mask), 1}};
+    case KernelPath::kLowRank: {
+      std::vector<Int8Term> terms = {{Identity(), Identity(), 1}};
+      const Decomposition& d = *structure.decomposition;
+      for (int r = 0; r < d.rank; ++r) {
+        const std::vector<Map> f = Digits(d.f[r]);
+        const std::vector<Map> g = Digits(d.g[r]);
+        for (size_t i = 0; i < f.size(); ++i) {
+          for (size_t j = 0; j < g.size(); ++j) terms.push_back({f[i], g[j], Power128(i + j)});
+        }
+      }
+      return terms;
+    }
+    case KernelPath::kTable:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      "a multiplier on the table path has no int8 term form; use a table kernel");
+}
+
+}  // namespace transaxx::approx

@@ -1,0 +1,37 @@
+// Inputs shared by the tests of the approximate GEMM kernels: random int8
+// operands and the multipliers of the shared EvoApprox tables.
+#ifndef TRANSAXX_TESTS_APPROX_GEMM_TEST_INPUTS_H_
+#define TRANSAXX_TESTS_APPROX_GEMM_TEST_INPUTS_H_
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "libs/approx/catalog.h"
+
+namespace transaxx::approx {
+
+// n uniformly random int8 values.
+inline std::vector<int8_t> RandomInt8(std::mt19937& rng, int64_t n) {
+  std::uniform_int_distribution<int> value(-128, 127);
+  std::vector<int8_t> v(static_cast<size_t>(n));
+  for (int8_t& x : v) x = static_cast<int8_t>(value(rng));
+  return v;
+}
+
+// Every table of ../shared/data/evoapprox (TRANSAXX_EVOAPPROX_DIR), signed
+// and unsigned; a failed import fails the calling test.
+inline std::vector<Multiplier> EvoApproxMultipliers() {
+  Catalog catalog;
+  const absl::Status s = catalog.ImportEvoApprox(TRANSAXX_EVOAPPROX_DIR);
+  EXPECT_TRUE(s.ok()) << s;
+  std::vector<Multiplier> out;
+  for (const CatalogEntry& e : catalog.entries()) out.push_back(e.multiplier);
+  return out;
+}
+
+}  // namespace transaxx::approx
+
+#endif  // TRANSAXX_TESTS_APPROX_GEMM_TEST_INPUTS_H_

@@ -1,0 +1,104 @@
+// The int8 term form of structured multipliers (the algorithm of the GPU's
+// tensor-core path) evaluated on the CPU, against the reference GEMM bit for
+// bit: every shared EvoApprox table, every default built-in, and constructed
+// tables whose coefficients need several base-128 digits.
+#include "libs/approx/int8_terms.h"
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "libs/approx/builtin.h"
+#include "libs/approx/reference_gemm.h"
+#include "tests/approx/gemm_test_inputs.h"
+
+namespace transaxx::approx {
+namespace {
+
+// Σ_t weight_t · (a_map_t(A) · b_map_t(W)) in wrapping uint32, as the GPU
+// executor combines its int8 GEMMs.
+std::vector<int32_t> TermGemm(const std::vector<Int8Term>& terms, const std::vector<int8_t>& A,
+                              const std::vector<int8_t>& W, int64_t M, int64_t K, int64_t N) {
+  std::vector<uint32_t> c(static_cast<size_t>(M * N), 0);
+  for (const Int8Term& t : terms) {
+    for (int64_t m = 0; m < M; ++m) {
+      for (int64_t n = 0; n < N; ++n) {
+        int32_t sum = 0;
+        for (int64_t k = 0; k < K; ++k) {
+          sum += t.a_map[static_cast<uint8_t>(A[m * K + k])] *
+                 t.b_map[static_cast<uint8_t>(W[k * N + n])];
+        }
+        c[m * N + n] += t.weight * static_cast<uint32_t>(sum);
+      }
+    }
+  }
+  return std::vector<int32_t>(c.begin(), c.end());
+}
+
+// Returns the number of terms; checks random operands and the extremes.
+size_t ExpectExact(const Multiplier& m) {
+  absl::StatusOr<Structure> s = AnalyzeStructure(m);
+  EXPECT_TRUE(s.ok()) << m.id() << ": " << s.status();
+  if (!s.ok() || s->path == KernelPath::kTable) return 0;
+  absl::StatusOr<std::vector<Int8Term>> terms = Int8Terms(*s);
+  EXPECT_TRUE(terms.ok()) << terms.status();
+  if (!terms.ok()) return 0;
+  std::mt19937 rng(3);
+  const int64_t M = 5, K = 67, N = 9;
+  std::vector<std::vector<int8_t>> as = {RandomInt8(rng, M * K), std::vector<int8_t>(M * K, -128),
+                                         std::vector<int8_t>(M * K, 127)};
+  std::vector<std::vector<int8_t>> ws = {RandomInt8(rng, K * N), std::vector<int8_t>(K * N, -128),
+                                         std::vector<int8_t>(K * N, -1)};
+  for (const auto& a : as) {
+    for (const auto& w : ws) {
+      std::vector<int32_t> expected(static_cast<size_t>(M * N));
+      EXPECT_TRUE(ApproxGemmReference(m, a.data(), w.data(), expected.data(), M, K, N).ok());
+      EXPECT_EQ(TermGemm(*terms, a, w, M, K, N), expected) << m.id();
+    }
+  }
+  return terms->size();
+}
+
+TEST(Int8TermsTest, EverySharedStructuredTableIsExact) {
+  int structured = 0;
+  for (const Multiplier& m : EvoApproxMultipliers()) {
+    if (ExpectExact(m) > 0) ++structured;
+  }
+  // The 13 signed tables at least; unsigned ones are mostly table-path.
+  EXPECT_GE(structured, 13);
+}
+
+TEST(Int8TermsTest, EveryDefaultBuiltinIsExact) {
+  for (const std::string& id : DefaultBuiltinIds()) ExpectExact(*MakeBuiltin(id));
+}
+
+TEST(Int8TermsTest, ExactAndMaskAreOneTerm) {
+  EXPECT_EQ(ExpectExact(*MakeBuiltin("exact")), 1u);
+  EXPECT_EQ(ExpectExact(*MakeBuiltin("mask:a=3,b=7")), 1u);
+}
+
+// T = a·b + f(a)·g(b) with |f| up to 32,000: f needs three base-128 digits.
+TEST(Int8TermsTest, LargeCoefficientsBecomeSeveralDigitTerms) {
+  Table t;
+  for (int a = -128; a < 128; ++a) {
+    for (int b = -128; b < 128; ++b) {
+      const int f = a * 250 + (a & 7), g = (b & 1) - (b < 0 ? 1 : 0);
+      t[TableIndex(a, b)] = a * b + f * g;
+    }
+  }
+  const Multiplier m = *Multiplier::Create("digits", Signedness::kSigned, t);
+  EXPECT_GT(ExpectExact(m), 2u);
+}
+
+TEST(Int8TermsTest, TablePathHasNoTerms) {
+  Structure s;
+  s.path = KernelPath::kTable;
+  EXPECT_EQ(Int8Terms(s).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace transaxx::approx
