@@ -2,12 +2,15 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <omp.h>
+#include <torch/cuda.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <random>
@@ -15,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "libs/approx/builtin.h"
 #include "libs/approx/quantization.h"
 #include "libs/approx/reference_gemm.h"
 #include "libs/approx/table_io.h"
@@ -28,6 +32,10 @@ Multiplier ReadLut(const std::filesystem::path& path) {
   absl::StatusOr<Table> table = ReadEvoApproxLut(path.string(), signedness);
   EXPECT_TRUE(table.ok()) << table.status();
   return *Multiplier::Create("evo:" + name, signedness, *table);
+}
+
+Multiplier Evo(const std::string& name) {
+  return ReadLut(std::filesystem::path(TRANSAXX_EVOAPPROX_DIR) / (name + ".lut"));
 }
 
 Multiplier Exact() {
@@ -201,6 +209,58 @@ TEST_F(ApproxOpsTest, QuantizationMatchesTorchFakeQuantize) {
     EXPECT_TRUE(at::equal(ours, at::fake_quantize_per_tensor_affine(x, scale, 0, -127, 127)))
         << "scale " << scale;
   }
+}
+
+// Values probing every branch of Quantize with `scale`: exact .5 ties (for a
+// power-of-two scale), steps beyond +-127, +-inf, NaN, signed zeros, the
+// smallest subnormal, the largest floats, and random values.
+at::Tensor QuantizationProbes(float scale) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float tiny = std::numeric_limits<float>::denorm_min();
+  const float huge = std::numeric_limits<float>::max();
+  return at::cat({at::arange(-130, 131).to(at::kFloat).add(0.5).mul(scale),
+                  at::tensor({inf, -inf, nan, 0.0f, -0.0f, tiny, -tiny, huge, -huge}),
+                  at::randn({3000}) * 60 * scale});
+}
+
+// Scales whose ties stay exact (1, 0.25), a general one and a tiny one.
+const std::vector<float> kProbeScales = {1.0f, 0.25f, 0.0173f, 3e-6f};
+
+// Rows c of the probes of kProbeScales[c], quantized per channel with them.
+struct ChannelProbes {
+  at::Tensor x;  // [channels, n]
+  QuantParams params;
+};
+ChannelProbes PerChannelProbes() {
+  std::vector<at::Tensor> rows;
+  for (float scale : kProbeScales) rows.push_back(QuantizationProbes(scale));
+  return {at::stack(rows), {kProbeScales}};
+}
+
+TEST_F(ApproxOpsTest, QuantizeInt8EqualsQuantizeBitForBit) {
+  auto expect_equal = [](const at::Tensor& x, const QuantParams& params, const std::string& what) {
+    const at::Tensor contiguous = x.contiguous();
+    std::vector<int8_t> expected(contiguous.numel());
+    ASSERT_TRUE(Quantize({contiguous.data_ptr<float>(), expected.size()}, params, expected).ok());
+    const at::Tensor q = QuantizeInt8(x, params);
+    ASSERT_EQ(q.scalar_type(), at::kChar) << what;
+    ASSERT_EQ(q.sizes(), x.sizes()) << what;
+    EXPECT_TRUE(
+        at::equal(q.contiguous().flatten(), at::from_blob(expected.data(), {x.numel()}, at::kChar)))
+        << what;
+  };
+  for (float scale : kProbeScales) {
+    expect_equal(QuantizationProbes(scale), {{scale}},
+                 "per tensor, scale " + std::to_string(scale));
+  }
+  const ChannelProbes probes = PerChannelProbes();
+  expect_equal(probes.x, probes.params, "per channel");
+  // A non-contiguous [channels, n, 1] view of the same values.
+  expect_equal(probes.x.t().contiguous().t().unsqueeze(2), probes.params, "per channel, strided");
+  EXPECT_THROW(QuantizeInt8(probes.x, {{1.0f, 2.0f}}), c10::Error);  // 2 scales, 4 channels
+  EXPECT_THROW(QuantizeInt8(probes.x, {{0.0f}}), c10::Error);
+  EXPECT_THROW(QuantizeInt8(probes.x.to(at::kDouble), {{1.0f}}), c10::Error);
 }
 
 TEST_F(ApproxOpsTest, LinearMatchesNaiveLoopForEveryMultiplier) {
@@ -405,11 +465,18 @@ std::vector<at::Tensor> Leaves(const std::vector<at::Tensor>& tensors) {
   return leaves;
 }
 
-TEST_F(ApproxOpsTest, LinearGradientsAreThoseOfTorchLinear) {
-  const std::vector<at::Tensor> values = {at::randn({2, 5, 12}), at::randn({7, 12}),
-                                          at::randn({7})};
-  const at::Tensor g = at::randn({2, 5, 7});
-  for (const Multiplier& m : {Exact(), RandomMultiplier()}) {
+std::vector<at::Tensor> On(const std::vector<at::Tensor>& tensors, at::Device device) {
+  std::vector<at::Tensor> moved;
+  for (const at::Tensor& t : tensors) moved.push_back(t.to(device));
+  return moved;
+}
+
+// The gradient checks below run on the CPU and on a GPU (ApproxOpsGpuTest).
+void ExpectLinearGradientsOfTorchLinear(at::Device device, const std::vector<Multiplier>& ms) {
+  const std::vector<at::Tensor> values =
+      On({at::randn({2, 5, 12}), at::randn({7, 12}), at::randn({7})}, device);
+  const at::Tensor g = at::randn({2, 5, 7}).to(device);
+  for (const Multiplier& m : ms) {
     std::vector<at::Tensor> approx = Leaves(values), exact = Leaves(values);
     (ApproxLinear(approx[0], approx[1], approx[2], m, 2.0f, WeightQuantization::kPerChannel) * g)
         .sum()
@@ -427,29 +494,43 @@ TEST_F(ApproxOpsTest, LinearGradientsAreThoseOfTorchLinear) {
   ExpectEqualGradients(approx, exact);
 }
 
-TEST_F(ApproxOpsTest, Conv2dGradientsAreThoseOfTorchConv2d) {
-  const std::vector<at::Tensor> values = {at::randn({2, 3, 9, 8}), at::randn({4, 3, 3, 3}),
-                                          at::randn({4})};
-  for (const Multiplier& m : {Exact(), RandomMultiplier()}) {
+void ExpectConv2dGradientsOfTorchConv2d(at::Device device, const std::vector<Multiplier>& ms) {
+  const std::vector<at::Tensor> values =
+      On({at::randn({2, 3, 9, 8}), at::randn({4, 3, 3, 3}), at::randn({4})}, device);
+  for (const Multiplier& m : ms) {
     std::vector<at::Tensor> approx = Leaves(values), exact = Leaves(values);
     const at::Tensor out = ApproxConv2d(approx[0], approx[1], approx[2], m, 2.5f,
                                         WeightQuantization::kPerChannel, {2, 1}, {1, 0});
-    const at::Tensor g = at::randn(out.sizes());
+    const at::Tensor g = at::randn(out.sizes()).to(device);
     (out * g).sum().backward();
     (at::conv2d(exact[0], exact[1], exact[2], {2, 1}, {1, 0}) * g).sum().backward();
     ExpectEqualGradients(approx, exact);
   }
 }
 
-TEST_F(ApproxOpsTest, MatmulGradientsAreThoseOfTorchMatmulWithBroadcasting) {
-  const std::vector<at::Tensor> values = {at::randn({2, 1, 4, 6}), at::randn({3, 6, 5})};
-  const at::Tensor g = at::randn({2, 3, 4, 5});
-  for (const Multiplier& m : {Exact(), RandomMultiplier()}) {
+// With broadcast batch dimensions.
+void ExpectMatmulGradientsOfTorchMatmul(at::Device device, const std::vector<Multiplier>& ms) {
+  const std::vector<at::Tensor> values =
+      On({at::randn({2, 1, 4, 6}), at::randn({3, 6, 5})}, device);
+  const at::Tensor g = at::randn({2, 3, 4, 5}).to(device);
+  for (const Multiplier& m : ms) {
     std::vector<at::Tensor> approx = Leaves(values), exact = Leaves(values);
     (ApproxMatmul(approx[0], approx[1], m, 2.0f, 2.0f) * g).sum().backward();
     (at::matmul(exact[0], exact[1]) * g).sum().backward();
     ExpectEqualGradients(approx, exact);
   }
+}
+
+TEST_F(ApproxOpsTest, LinearGradientsAreThoseOfTorchLinear) {
+  ExpectLinearGradientsOfTorchLinear(at::kCPU, {Exact(), RandomMultiplier()});
+}
+
+TEST_F(ApproxOpsTest, Conv2dGradientsAreThoseOfTorchConv2d) {
+  ExpectConv2dGradientsOfTorchConv2d(at::kCPU, {Exact(), RandomMultiplier()});
+}
+
+TEST_F(ApproxOpsTest, MatmulGradientsAreThoseOfTorchMatmulWithBroadcasting) {
+  ExpectMatmulGradientsOfTorchMatmul(at::kCPU, {Exact(), RandomMultiplier()});
 }
 
 TEST_F(ApproxOpsTest, BadArgumentsThrowC10Errors) {
@@ -466,9 +547,14 @@ TEST_F(ApproxOpsTest, BadArgumentsThrowC10Errors) {
   EXPECT_THROW(
       ApproxLinear(x, w, std::nullopt, m, std::numeric_limits<float>::quiet_NaN(), per_channel),
       c10::Error);
-  EXPECT_THROW(ApproxLinear(x, at::full({3, 4}, std::numeric_limits<float>::infinity()),
-                            std::nullopt, m, 1, per_channel),
-               c10::Error);
+  for (float bad :
+       {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()}) {
+    at::Tensor weight = w.clone();
+    weight[1][2] = bad;
+    for (WeightQuantization q : {WeightQuantization::kPerTensor, per_channel}) {
+      EXPECT_THROW(ApproxLinear(x, weight, std::nullopt, m, 1, q), c10::Error);
+    }
+  }
   EXPECT_THROW(ApproxLinear(at::Tensor(), w, std::nullopt, m, 1, per_channel), c10::Error);
   // Conv2d.
   const at::Tensor image = at::randn({1, 3, 8, 8});
@@ -542,6 +628,145 @@ TEST_F(ApproxOpsTest, OurGemmRunsInsideTorchParallelRegions) {
     }
   });
   for (const at::Tensor& r : results) EXPECT_TRUE(at::equal(r, expected));
+}
+
+// The ops on CUDA tensors equal the same ops on the CPU. These tests skip
+// without a CUDA device.
+class ApproxOpsGpuTest : public ApproxOpsTest {
+ protected:
+  void SetUp() override {
+    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+    ApproxOpsTest::SetUp();
+  }
+};
+
+// Multipliers of every GPU kernel: one int8 GEMM (exact, masking), several
+// (low rank), the table kernels (GJM, which has no structure, and a random
+// table).
+std::vector<Multiplier> GpuMultipliers() {
+  return {Exact(), *MakeBuiltin("mask:a=3,b=1"), Evo("mul8s_1KV8"), Evo("mul8u_GJM"),
+          RandomMultiplier()};
+}
+
+// op(tensors on the GPU), back on the CPU, is op(tensors on the CPU).
+template <typename Op>
+void ExpectSameOnGpu(const std::vector<at::Tensor>& cpu, Op op, const std::string& what) {
+  const at::Tensor expected = op(cpu);
+  const at::Tensor actual = op(On(cpu, at::kCUDA));
+  ASSERT_TRUE(actual.is_cuda()) << what;
+  ASSERT_EQ(actual.scalar_type(), expected.scalar_type()) << what;
+  ExpectBitEqual(actual.cpu(), expected, what);
+}
+
+TEST_F(ApproxOpsGpuTest, QuantizationEqualsTheCpu) {
+  for (float scale : kProbeScales) {
+    ExpectSameOnGpu(
+        {QuantizationProbes(scale)},
+        [scale](const std::vector<at::Tensor>& t) { return QuantizeInt8(t[0], {{scale}}); },
+        "per tensor, scale " + std::to_string(scale));
+  }
+  const ChannelProbes probes = PerChannelProbes();
+  ExpectSameOnGpu(
+      {probes.x},
+      [&probes](const std::vector<at::Tensor>& t) { return QuantizeInt8(t[0], probes.params); },
+      "per channel");
+}
+
+TEST_F(ApproxOpsGpuTest, GemmInt8EqualsTheCpuOnEveryDevice) {
+  struct Shape {
+    int64_t m, k, n;
+  };
+  // Ragged shapes, a depth over 256, and empty ones.
+  const std::vector<Shape> shapes = {{3, 37, 9}, {65, 300, 17}, {0, 5, 3}, {4, 0, 3}, {4, 5, 0}};
+  for (const Multiplier& m : GpuMultipliers()) {
+    for (const Shape& s : shapes) {
+      // -128 included; w transposed, so not contiguous.
+      const at::Tensor a = at::randint(-128, 128, {s.m, s.k}, at::kChar);
+      const at::Tensor w = at::randint(-128, 128, {s.n, s.k}, at::kChar).t();
+      const std::string what = m.id() + " " + std::to_string(s.m) + "x" + std::to_string(s.k) +
+                               "x" + std::to_string(s.n);
+      const at::Tensor expected = ApproxGemmInt8(m, a, w);
+      for (int device = 0; device < static_cast<int>(torch::cuda::device_count()); ++device) {
+        const at::Device cuda(at::kCUDA, static_cast<c10::DeviceIndex>(device));
+        const at::Tensor c = ApproxGemmInt8(m, a.to(cuda), w.to(cuda));
+        ASSERT_EQ(c.device(), cuda) << what;
+        ExpectBitEqual(c.cpu(), expected, what + " on " + cuda.str());
+      }
+    }
+  }
+}
+
+TEST_F(ApproxOpsGpuTest, LayerOpsEqualTheCpuBitForBit) {
+  const at::Tensor x = at::randn({2, 5, 37});
+  const at::Tensor w = at::randn({6, 37}) * 0.1;
+  const at::Tensor bias = at::randn({6});
+  const at::Tensor image = at::randn({2, 3, 9, 7});
+  const at::Tensor kernel = at::randn({4, 3, 3, 2}) * 0.2;
+  const at::Tensor kernel_bias = at::randn({4});
+  // Broadcast batches, and a non-contiguous right factor.
+  const at::Tensor a = at::randn({2, 1, 4, 9});
+  const at::Tensor b = at::randn({3, 5, 9}).transpose(-2, -1);
+  for (const Multiplier& m : GpuMultipliers()) {
+    for (WeightQuantization q : {WeightQuantization::kPerTensor, WeightQuantization::kPerChannel}) {
+      ExpectSameOnGpu(
+          {x, w, bias},
+          [&](const std::vector<at::Tensor>& t) {
+            return ApproxLinear(t[0], t[1], t[2], m, 0.7f * AbsMax(x), q);
+          },
+          m.id() + " linear");
+      ExpectSameOnGpu(
+          {image, kernel, kernel_bias},
+          [&](const std::vector<at::Tensor>& t) {
+            return ApproxConv2d(t[0], t[1], t[2], m, 0.8f * AbsMax(image), q, {2, 1}, {1, 2});
+          },
+          m.id() + " conv2d");
+    }
+    ExpectSameOnGpu(
+        {a, b},
+        [&](const std::vector<at::Tensor>& t) {
+          return ApproxMatmul(t[0], t[1], m, 0.9f * AbsMax(a), AbsMax(b));
+        },
+        m.id() + " matmul");
+  }
+}
+
+// Gradients are torch's float ops on the GPU; they are compared with the
+// float op there, as float sums differ between devices by rounding.
+TEST_F(ApproxOpsGpuTest, GradientsAreThoseOfTheTorchOps) {
+  const std::vector<Multiplier> ms = GpuMultipliers();
+  ExpectLinearGradientsOfTorchLinear(at::kCUDA, ms);
+  ExpectConv2dGradientsOfTorchConv2d(at::kCUDA, ms);
+  ExpectMatmulGradientsOfTorchMatmul(at::kCUDA, ms);
+}
+
+TEST_F(ApproxOpsGpuTest, MixedDevicesAreRejected) {
+  const Multiplier m = Exact();
+  const auto q = WeightQuantization::kPerChannel;
+  const at::Tensor x = at::randn({2, 4}), w = at::randn({3, 4}), bias = at::randn({3});
+  const at::Tensor gx = x.cuda(), gw = w.cuda(), gbias = bias.cuda();
+  auto expect_names_both = [](const std::function<void()>& op) {
+    try {
+      op();
+      ADD_FAILURE() << "no error";
+    } catch (const c10::Error& e) {
+      EXPECT_THAT(e.what_without_backtrace(), ::testing::HasSubstr("cpu"));
+      EXPECT_THAT(e.what_without_backtrace(), ::testing::HasSubstr("cuda:0"));
+    }
+  };
+  expect_names_both([&] { ApproxLinear(gx, w, std::nullopt, m, 1, q); });
+  expect_names_both([&] { ApproxLinear(x, gw, gbias, m, 1, q); });
+  expect_names_both([&] { ApproxLinear(gx, gw, bias, m, 1, q); });
+  const at::Tensor image = at::randn({1, 4, 5, 5}), kernel = at::randn({3, 4, 3, 3});
+  expect_names_both([&] {
+    ApproxConv2d(image.cuda(), kernel, std::nullopt, m, 1, q, {1, 1}, {0, 0});
+  });
+  expect_names_both([&] {
+    ApproxConv2d(image.cuda(), kernel.cuda(), bias, m, 1, q, {1, 1}, {0, 0});
+  });
+  expect_names_both([&] { ApproxMatmul(gx, w.t(), m, 1, 1); });
+  expect_names_both([&] {
+    ApproxGemmInt8(m, at::zeros({2, 4}, at::kChar).cuda(), at::zeros({4, 3}, at::kChar));
+  });
 }
 
 }  // namespace

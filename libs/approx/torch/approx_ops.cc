@@ -5,16 +5,24 @@
 #include <c10/util/accumulate.h>
 #include <torch/autograd.h>
 
+#include <cmath>
 #include <memory>
 #include <span>
-#include <type_traits>
+#include <string>
 #include <vector>
 
 #include "libs/approx/cpu/table_gemm.h"
-#include "libs/approx/quantization.h"
 #include "libs/approx/reference_gemm.h"
 #include "libs/approx/structure_cache.h"
 #include "libs/approx/torch/structured_gemm.h"
+
+#if TRANSAXX_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+
+#include "libs/approx/cuda/gpu_gemm.h"
+#include "libs/approx/cuda/gpu_multiplier_cache.h"
+#endif
 
 namespace transaxx::approx {
 namespace {
@@ -30,32 +38,29 @@ T ValueOrThrow(absl::StatusOr<T> value) {
   return *std::move(value);
 }
 
-void CheckFloatCpu(const at::Tensor& t, const char* name) {
+void CheckFloat(const at::Tensor& t, const char* name) {
   TORCH_CHECK(t.defined(), name, " is undefined");
   TORCH_CHECK(t.scalar_type() == at::kFloat, name, " must be float32, got ", t.scalar_type());
-  TORCH_CHECK(t.device().is_cpu(), name, " must be on the CPU, got ", t.device());
+  TORCH_CHECK(t.is_cpu() || t.is_cuda(), name, " must be on the CPU or a CUDA device, got ",
+              t.device());
+}
+
+// CheckFloat, and `t` on the device of the op's first tensor argument.
+void CheckFloatBeside(const at::Tensor& t, const char* name, const at::Tensor& first,
+                      const char* first_name) {
+  CheckFloat(t, name);
+  TORCH_CHECK(t.device() == first.device(), "tensor arguments must be on one device: ", first_name,
+              " is on ", first.device(), ", ", name, " on ", t.device());
 }
 
 bool Defined(const std::optional<at::Tensor>& t) { return t.has_value() && t->defined(); }
 
-void CheckBias(const std::optional<at::Tensor>& bias, int64_t out_features) {
+void CheckBias(const std::optional<at::Tensor>& bias, int64_t out_features,
+               const at::Tensor& input) {
   if (!Defined(bias)) return;
-  CheckFloatCpu(*bias, "bias");
+  CheckFloatBeside(*bias, "bias", input, "input");
   TORCH_CHECK(bias->dim() == 1 && bias->size(0) == out_features, "bias must have shape [",
               out_features, "], got ", bias->sizes());
-}
-
-template <typename T>
-std::span<T> Span(const at::Tensor& t) {
-  return std::span<T>(t.data_ptr<std::remove_const_t<T>>(), static_cast<size_t>(t.numel()));
-}
-
-// Quantizes a float tensor with params into a new int8 tensor of its shape.
-at::Tensor QuantizeTensor(const at::Tensor& x, const QuantParams& params) {
-  const at::Tensor contiguous = x.contiguous();
-  at::Tensor q = at::empty(contiguous.sizes(), contiguous.options().dtype(at::kChar));
-  CheckOk(Quantize(Span<const float>(contiguous), params, Span<int8_t>(q)));
-  return q;
 }
 
 // Per-tensor params of an activation clipped to [-amax, amax].
@@ -64,13 +69,21 @@ QuantParams ActivationParams(float amax) {
 }
 
 // Max-calibrated params of a weight whose first dimension is the output
-// channel.
+// channel. Only the max |w| of each channel travels to the host.
 QuantParams WeightParams(const at::Tensor& weight, WeightQuantization quantization) {
-  const at::Tensor contiguous = weight.contiguous();
-  const int64_t channels = quantization == WeightQuantization::kPerChannel ? contiguous.size(0) : 1;
-  const std::vector<float> amax =
-      ValueOrThrow(AbsMaxPerChannel(Span<const float>(contiguous), channels));
-  return ValueOrThrow(QuantParamsFromAmax(amax));
+  const bool per_channel = quantization == WeightQuantization::kPerChannel;
+  const at::Tensor rows = per_channel ? weight.flatten(1) : weight.flatten().unsqueeze(0);
+  // torch refuses to reduce an empty dimension; an empty slice has max 0.
+  const at::Tensor amax =
+      (rows.size(1) == 0 ? at::zeros({rows.size(0)}) : rows.abs().amax(1)).cpu();
+  const std::span<const float> host(amax.data_ptr<float>(), static_cast<size_t>(amax.numel()));
+  for (size_t c = 0; c < host.size(); ++c) {
+    // amax propagates NaN, so NaN and infinities all show here.
+    TORCH_CHECK(std::isfinite(host[c]), "weight holds a non-finite value: max |w| ",
+                per_channel ? "of output channel " + std::to_string(c) : std::string("overall"),
+                " is ", host[c]);
+  }
+  return ValueOrThrow(QuantParamsFromAmax(host));
 }
 
 // The float result of int32 sums [M, N]: sums * (activation scale x weight
@@ -79,12 +92,11 @@ at::Tensor DequantizeSums(const at::Tensor& sums, float activation_scale,
                           const std::vector<float>& weight_scales,
                           const std::optional<at::Tensor>& bias) {
   const int64_t n = sums.size(1);
-  at::Tensor scales = at::empty({n}, sums.options().dtype(at::kFloat));
-  float* s = scales.data_ptr<float>();
-  for (int64_t j = 0; j < n; ++j) {
-    s[j] = activation_scale * weight_scales[weight_scales.size() == 1 ? 0 : j];
+  std::vector<float> scales(static_cast<size_t>(n));
+  for (size_t j = 0; j < scales.size(); ++j) {
+    scales[j] = activation_scale * weight_scales[weight_scales.size() == 1 ? 0 : j];
   }
-  at::Tensor out = sums.to(at::kFloat).mul_(scales);
+  at::Tensor out = sums.to(at::kFloat).mul_(at::tensor(scales).to(sums.device()));
   if (Defined(bias)) out.add_(*bias);
   return out;
 }
@@ -92,7 +104,7 @@ at::Tensor DequantizeSums(const at::Tensor& sums, float activation_scale,
 // W operand [in, out] of a weight [out, in...]: the weight's rows quantized
 // (per tensor or per row), flattened and transposed.
 at::Tensor QuantizedWeightOperand(const at::Tensor& weight, const QuantParams& params) {
-  return QuantizeTensor(weight, params).reshape({weight.size(0), -1}).t().contiguous();
+  return QuantizeInt8(weight, params).reshape({weight.size(0), -1}).t().contiguous();
 }
 
 class LinearFunction : public torch::autograd::Function<LinearFunction> {
@@ -100,18 +112,18 @@ class LinearFunction : public torch::autograd::Function<LinearFunction> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, const at::Tensor& weight,
                             const std::optional<at::Tensor>& bias, const Multiplier& multiplier,
                             float input_amax, WeightQuantization weight_quantization) {
-    CheckFloatCpu(input, "input");
-    CheckFloatCpu(weight, "weight");
+    CheckFloat(input, "input");
+    CheckFloatBeside(weight, "weight", input, "input");
     TORCH_CHECK(weight.dim() == 2, "linear weight must be [out, in], got ", weight.sizes());
     TORCH_CHECK(input.dim() >= 1 && input.size(-1) == weight.size(1), "linear input must be [..., ",
                 weight.size(1), "], got ", input.sizes());
-    CheckBias(bias, weight.size(0));
+    CheckBias(bias, weight.size(0), input);
     const QuantParams input_params = ActivationParams(input_amax);
     const QuantParams weight_params = WeightParams(weight, weight_quantization);
 
     // Rows counted explicitly: reshape cannot infer -1 for empty tensors.
     const int64_t rows = c10::multiply_integers(input.sizes().slice(0, input.dim() - 1));
-    const at::Tensor a = QuantizeTensor(input, input_params).reshape({rows, weight.size(1)});
+    const at::Tensor a = QuantizeInt8(input, input_params).reshape({rows, weight.size(1)});
     const at::Tensor w = QuantizedWeightOperand(weight, weight_params);
     at::Tensor out = DequantizeSums(ApproxGemmInt8(multiplier, a, w), input_params.scales[0],
                                     weight_params.scales, bias);
@@ -146,12 +158,12 @@ class Conv2dFunction : public torch::autograd::Function<Conv2dFunction> {
                             const std::optional<at::Tensor>& bias, const Multiplier& multiplier,
                             float input_amax, WeightQuantization weight_quantization,
                             std::array<int64_t, 2> stride, std::array<int64_t, 2> padding) {
-    CheckFloatCpu(input, "input");
-    CheckFloatCpu(weight, "weight");
+    CheckFloat(input, "input");
+    CheckFloatBeside(weight, "weight", input, "input");
     TORCH_CHECK(weight.dim() == 4, "conv2d weight must be [out, in, kh, kw], got ", weight.sizes());
     TORCH_CHECK(input.dim() == 4 && input.size(1) == weight.size(1),
                 "conv2d input must be [batch, ", weight.size(1), ", h, w], got ", input.sizes());
-    CheckBias(bias, weight.size(0));
+    CheckBias(bias, weight.size(0), input);
     TORCH_CHECK(stride[0] >= 1 && stride[1] >= 1, "conv2d stride must be >= 1, got ",
                 at::IntArrayRef(stride));
     TORCH_CHECK(padding[0] >= 0 && padding[1] >= 0, "conv2d padding must be >= 0, got ",
@@ -172,7 +184,7 @@ class Conv2dFunction : public torch::autograd::Function<Conv2dFunction> {
     const at::Tensor patches = at::im2col(input, {kh, kw}, {1, 1}, padding, stride)
                                    .transpose(1, 2)
                                    .reshape({batch * out_h * out_w, weight[0].numel()});
-    const at::Tensor a = QuantizeTensor(patches, input_params);
+    const at::Tensor a = QuantizeInt8(patches, input_params);
     const at::Tensor w = QuantizedWeightOperand(weight, weight_params);
     const at::Tensor out = DequantizeSums(ApproxGemmInt8(multiplier, a, w), input_params.scales[0],
                                           weight_params.scales, bias);
@@ -207,8 +219,8 @@ class MatmulFunction : public torch::autograd::Function<MatmulFunction> {
  public:
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& a, const at::Tensor& b,
                             const Multiplier& multiplier, float a_amax, float b_amax) {
-    CheckFloatCpu(a, "a");
-    CheckFloatCpu(b, "b");
+    CheckFloat(a, "a");
+    CheckFloatBeside(b, "b", a, "a");
     TORCH_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul operands must be at least 2-D, got ",
                 a.sizes(), " and ", b.sizes());
     const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
@@ -224,8 +236,8 @@ class MatmulFunction : public torch::autograd::Function<MatmulFunction> {
       shape.insert(shape.end(), {rows, cols});
       return q.expand(shape).reshape({batch_count, rows, cols}).contiguous();
     };
-    const at::Tensor qa = expand(QuantizeTensor(a, a_params), m, k);
-    const at::Tensor qb = expand(QuantizeTensor(b, b_params), k, n);
+    const at::Tensor qa = expand(QuantizeInt8(a, a_params), m, k);
+    const at::Tensor qb = expand(QuantizeInt8(b, b_params), k, n);
     at::Tensor sums = at::empty({batch_count, m, n}, qa.options().dtype(at::kInt));
     for (int64_t i = 0; i < batch_count; ++i) sums[i].copy_(ApproxGemmInt8(multiplier, qa[i], qb[i]));
     const at::Tensor out = sums.to(at::kFloat).mul_(a_params.scales[0] * b_params.scales[0]);
@@ -248,7 +260,58 @@ class MatmulFunction : public torch::autograd::Function<MatmulFunction> {
   }
 };
 
+#if TRANSAXX_WITH_CUDA
+// The GPU GEMM (gpu_gemm.h) of CUDA operands, queued on the current stream of
+// their device like any torch op.
+at::Tensor GpuGemmInt8(const Multiplier& multiplier, const at::Tensor& a, const at::Tensor& w) {
+  // The current stream and cuBLAS handle below are those of the operands'
+  // device only while it is the current one.
+  const c10::cuda::CUDAGuard guard(a.device());
+  const std::shared_ptr<const GpuMultiplier> gpu =
+      ValueOrThrow(CachedGpuMultiplier(multiplier, a.get_device()));
+  const GpuKernel kernel = gpu->best_kernel();
+  const int64_t m = a.size(0), k = a.size(1), n = w.size(1);
+  const at::Tensor a_contiguous = a.contiguous();
+  const at::Tensor w_contiguous = w.contiguous();
+  at::Tensor c = at::empty({m, n}, a.options().dtype(at::kInt));
+  // From the caching allocator, whose blocks are 512-byte aligned (Gemm
+  // needs 256). Freed on return, it is reused only by work queued on this
+  // stream after the GEMM.
+  const size_t bytes = gpu->WorkspaceBytes(kernel, m, k, n);
+  const at::Tensor workspace =
+      at::empty({static_cast<int64_t>(bytes)}, a.options().dtype(at::kByte));
+  CheckOk(gpu->Gemm(kernel, a_contiguous.data_ptr<int8_t>(), w_contiguous.data_ptr<int8_t>(),
+                    c.data_ptr<int32_t>(), m, k, n, workspace.data_ptr(), bytes,
+                    at::cuda::getCurrentCUDAStream(), at::cuda::getCurrentCUDABlasHandle()));
+  return c;
+}
+#endif
+
 }  // namespace
+
+at::Tensor QuantizeInt8(const at::Tensor& x, const QuantParams& params) {
+  CheckFloat(x, "x");
+  const int64_t channels = static_cast<int64_t>(params.scales.size());
+  TORCH_CHECK(channels == 1 || (x.dim() >= 1 && x.size(0) == channels), channels,
+              " quantization scales do not fit a tensor of shape ", x.sizes());
+  std::vector<float> inverse;
+  for (float scale : params.scales) {
+    TORCH_CHECK(std::isfinite(scale) && scale > 0, "quantization scale ", scale,
+                " is not a finite positive number");
+    inverse.push_back(1.0f / scale);  // in float on the host, as Quantize does
+  }
+  // One inverse scale per slice x[c] (or one for all), broadcast over the
+  // rest. round is half-to-even as std::nearbyint; clamp keeps NaN, which
+  // then becomes 0; every step is exact IEEE float on the CPU and on CUDA.
+  std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+  if (!shape.empty()) shape[0] = channels;
+  const at::Tensor inverse_scales = at::tensor(inverse).view(shape).to(x.device());
+  return x.mul(inverse_scales)
+      .round_()
+      .clamp_(-kQuantMax, kQuantMax)
+      .nan_to_num_(0.0)
+      .to(at::kChar);
+}
 
 at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, const at::Tensor& w) {
   TORCH_CHECK(a.defined() && w.defined(), "GEMM operands must be defined");
@@ -261,10 +324,18 @@ at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, con
   TORCH_CHECK(a.size(1) <= MaxAccumulationDepth(multiplier), "GEMM depth K = ", a.size(1),
               " could overflow the int32 sums of ", multiplier.id(), " (at most ",
               MaxAccumulationDepth(multiplier), ")");
+  if (a.is_cuda()) {
+#if TRANSAXX_WITH_CUDA
+    return GpuGemmInt8(multiplier, a, w);
+#else
+    TORCH_CHECK(false, "this transaxx was built without CUDA (TRANSAXX_WITH_CUDA=OFF): ",
+                "the approximate GEMM cannot run on ", a.device());
+#endif
+  }
+  TORCH_CHECK(a.is_cpu(), "GEMM operands must be on the CPU or a CUDA device, got ", a.device());
   const std::shared_ptr<const Structure> structure = ValueOrThrow(CachedStructure(multiplier));
   if (structure->path != KernelPath::kTable) return StructuredGemmInt8(*structure, a, w);
 
-  TORCH_CHECK(a.device().is_cpu(), "the table GEMM of ", multiplier.id(), " runs on the CPU");
   const at::Tensor a_contiguous = a.contiguous();
   const at::Tensor w_contiguous = w.contiguous();
   at::Tensor c = at::empty({a.size(0), w.size(1)}, a.options().dtype(at::kInt));

@@ -8,8 +8,9 @@
 // so max calibration loses nothing and follows the weights during
 // fine-tuning), compute the approximate int32 sums (ApproxGemmInt8, equal
 // to ApproxGemmReference), dequantize them with (activation scale x weight
-// scale) in float, add the float
-// bias. Quantization is symmetric int8, narrow range (quantization.h).
+// scale) in float, add the float bias. Quantization is symmetric int8,
+// narrow range (quantization.h), done with torch ops on the tensors' device
+// (QuantizeInt8).
 //
 // Backward is straight-through: the gradients are those of the exact float
 // operation (torch::linear / conv2d / matmul) at the float inputs, as in the
@@ -20,14 +21,23 @@
 // operand B. For ApproxMatmul the left factor is A and the right one B
 // (Q·Kᵀ: Q is A; attn·V: attn is A).
 //
-// Tensors: float32, on the CPU; contiguity does not matter. The output is a
-// new contiguous float32 tensor.
+// Tensors: float32, all on one device, the CPU or a CUDA device; contiguity
+// does not matter. The output is a new contiguous float32 tensor on that
+// device. On the CPU the GEMM is structured_gemm.h or cpu/table_gemm.h, on a
+// GPU cuda/gpu_gemm.h (a build with TRANSAXX_WITH_CUDA=OFF rejects CUDA
+// tensors). Forward results are bit for bit the same on every device, since
+// the int32 sums are exact and quantization and dequantization are
+// elementwise IEEE float operations; gradients are torch's float ops and
+// differ between devices by rounding.
 // Errors: bad arguments (shapes, dtypes, devices, a negative or non-finite
 // amax, an accumulation depth the multiplier's table could overflow) throw
 // c10::Error with a message naming the problem, as LibTorch ops do; callers
 // at a service boundary catch it.
 //
-// Thread-safety: the ops are reentrant. Their GEMM runs on OpenMP threads
+// Thread-safety: the ops are reentrant. On a GPU they are queued on the
+// current CUDA stream of the tensors' device, as torch ops are. Weight
+// quantization copies the per-channel max |w| to the host, which waits for
+// that stream. On the CPU their GEMM runs on OpenMP threads
 // and at::set_num_threads sets how many: the wheel ships torch/lib/libgomp.so.1
 // and we link Debian GCC 12's libgomp.so.1, but with one soname only one is
 // loaded per process (the wheel's, found first through LibTorch's RUNPATH),
@@ -45,6 +55,7 @@
 #include <optional>
 
 #include "libs/approx/multiplier.h"
+#include "libs/approx/quantization.h"
 
 namespace transaxx::approx {
 
@@ -78,12 +89,21 @@ at::Tensor ApproxMatmul(const at::Tensor& a, const at::Tensor& b, const Multipli
                         float a_amax, float b_amax);
 
 // The approximate int8 GEMM on tensors: a int8 [M, K], w int8 [K, N] (any
-// strides, one device) give the int32 [M, N] sums of ApproxGemmReference,
-// bit for bit, by the fastest exact path the multiplier's structure allows
-// (structure_cache.h): dense GEMMs for exact, masking and low-rank
-// multipliers (structured_gemm.h, CPU or GPU), the SIMD table kernel
-// otherwise (cpu/table_gemm.h, CPU).
+// strides, one device: the CPU or a CUDA device) give the int32 [M, N] sums
+// of ApproxGemmReference on that device, bit for bit, by the fastest exact
+// path the multiplier's structure allows (structure_cache.h). On the CPU:
+// dense GEMMs for exact, masking and low-rank multipliers
+// (structured_gemm.h), the SIMD table kernel otherwise (cpu/table_gemm.h).
+// On a GPU: GpuMultiplier::best_kernel of cuda/gpu_gemm.h, its kernel data
+// kept per multiplier and device (cuda/gpu_multiplier_cache.h).
 at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, const at::Tensor& w);
+
+// Quantize (quantization.h) with torch ops: a float32 tensor x on the CPU or
+// a CUDA device gives a new int8 tensor of its shape on its device, equal
+// bit for bit to Quantize of x's values. params holds one scale, or one per
+// slice x[c] along the first dimension (the output channels of a weight).
+// c10::Error when the scales do not fit x or one is not finite and > 0.
+at::Tensor QuantizeInt8(const at::Tensor& x, const QuantParams& params);
 
 }  // namespace transaxx::approx
 
