@@ -1,18 +1,26 @@
 // Serves a MetricsRegistry over HTTP at /metrics, on its own port, for
-// Prometheus to scrape. Built on Debian's civetweb.
+// Prometheus to scrape: a minimal HTTP/1.0-style server (GET and HEAD of
+// /metrics, one request per connection) on one thread of its own.
+//
+// Why not an embedded web server library: Debian's civetweb starts its
+// threads with a fixed 100 KB stack, and glibc carves a thread's static TLS
+// out of its stack; in a process that also holds LibTorch and the CUDA
+// libraries (over 250 KB of static TLS) every such thread fails to start.
+// A std::thread gets the default stack, and a scrape endpoint needs nothing
+// more than this.
 //
 // Thread-safety: Start and the destructor must not race; scrapes are served
-// from civetweb's worker threads while the registry is being updated.
+// from the exposer's thread while the registry is being updated.
 #ifndef TRANSAXX_LIBS_RPC_METRICS_EXPOSER_H_
 #define TRANSAXX_LIBS_RPC_METRICS_EXPOSER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "libs/rpc/metrics.h"
-
-struct mg_context;
 
 namespace transaxx::rpc {
 
@@ -23,6 +31,7 @@ class MetricsExposer {
   // malformed address, UNAVAILABLE when the port cannot be bound.
   static absl::StatusOr<std::unique_ptr<MetricsExposer>> Start(const std::string& address,
                                                                const MetricsRegistry* registry);
+  // Stops serving within a fraction of a second.
   ~MetricsExposer();
 
   MetricsExposer(const MetricsExposer&) = delete;
@@ -32,9 +41,14 @@ class MetricsExposer {
   int port() const { return port_; }
 
  private:
-  MetricsExposer(mg_context* ctx, int port) : ctx_(ctx), port_(port) {}
-  mg_context* ctx_;
-  int port_;
+  MetricsExposer(int fd, int port, const MetricsRegistry* registry);
+  void Serve();
+
+  const int fd_;
+  const int port_;
+  const MetricsRegistry* const registry_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 }  // namespace transaxx::rpc
