@@ -8,6 +8,20 @@
 
 namespace transaxx::approx {
 
+std::string DescribeEntry(const CatalogEntry& entry) {
+  if (entry.published) return absl::StrCat("EvoApproxLib circuit ", entry.published->name);
+  for (const Family& f : BuiltinFamilies()) {
+    if (f.name == entry.multiplier.family()) return f.summary;
+  }
+  return "";
+}
+
+std::string EntrySourceName(const CatalogEntry& entry) {
+  if (!entry.published) return entry.source;
+  return entry.published->source.empty() ? "EvoApproxLib" : entry.published->source;
+}
+
+
 Catalog Catalog::WithBuiltins() {
   Catalog catalog;
   for (const std::string& id : DefaultBuiltinIds()) {

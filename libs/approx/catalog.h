@@ -30,6 +30,13 @@ struct CatalogEntry {
   std::optional<PublishedFigures> published;
 };
 
+// One line for people: "EvoApproxLib circuit NAME" for a published table,
+// the family's summary for a built-in ("" for others).
+std::string DescribeEntry(const CatalogEntry& entry);
+// Where the entry comes from, for listings: the publisher's source for a
+// published table ("EvoApproxLib" when it names none), else entry.source.
+std::string EntrySourceName(const CatalogEntry& entry);
+
 class Catalog {
  public:
   // The multipliers of DefaultBuiltinIds().

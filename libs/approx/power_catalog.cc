@@ -92,15 +92,8 @@ absl::StatusOr<std::unique_ptr<PowerCatalog>> PowerCatalog::Open(PowerCatalogOpt
     if (absl::Status s = catalog.ImportEvoApprox(dir); !s.ok()) return s;
   }
   for (const CatalogEntry& e : catalog.entries()) {
-    PowerCatalogEntry entry{e.multiplier, e.source, "", e.published, std::nullopt};
-    if (e.published) {
-      entry.source = e.published->source.empty() ? "EvoApproxLib" : e.published->source;
-      entry.description = absl::StrCat("EvoApproxLib circuit ", e.published->name);
-    } else {
-      for (const Family& f : BuiltinFamilies()) {
-        if (f.name == e.multiplier.family()) entry.description = f.summary;
-      }
-    }
+    PowerCatalogEntry entry{e.multiplier, EntrySourceName(e), DescribeEntry(e), e.published,
+                            std::nullopt};
     pc->entries_.emplace(e.multiplier.id(), std::move(entry));
   }
   if (absl::Status s = pc->LoadUserTables(); !s.ok()) return s;
@@ -195,11 +188,8 @@ absl::StatusOr<PowerCatalogEntry> PowerCatalog::Get(absl::string_view id) const 
   if (!e.ok()) return e.status();
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = entries_.find(e->multiplier.id()); it != entries_.end()) return it->second;
-  std::string description;
-  for (const Family& f : BuiltinFamilies()) {
-    if (f.name == e->multiplier.family()) description = f.summary;
-  }
-  return PowerCatalogEntry{e->multiplier, "built-in", description, std::nullopt, std::nullopt};
+  return PowerCatalogEntry{e->multiplier, "built-in", DescribeEntry(*e), std::nullopt,
+                          std::nullopt};
 }
 
 std::vector<std::string> PowerCatalog::IdsWithHash(absl::string_view hash) const {

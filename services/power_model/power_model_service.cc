@@ -1,7 +1,5 @@
 #include "services/power_model/power_model_service.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <chrono>
 #include <exception>
@@ -13,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "libs/rpc/v1_enums.h"
+#include "libs/rpc/v1_multipliers.h"
 
 namespace transaxx::power_model {
 namespace {
@@ -54,35 +53,6 @@ v1::FigureProvenance ToProto(approx::Provenance p) {
   return v1::FIGURE_PROVENANCE_UNKNOWN;
 }
 
-v1::Signedness ToProto(approx::Signedness s) {
-  return s == approx::Signedness::kSigned ? v1::SIGNEDNESS_SIGNED : v1::SIGNEDNESS_UNSIGNED;
-}
-
-// An analysis that fails stays UNSPECIFIED with the reason as description:
-// listing a multiplier must not fail because its kernel path is unknown.
-void FillStructure(const absl::StatusOr<approx::Structure>& s, v1::MultiplierStructure* out) {
-  if (!s.ok()) {
-    out->set_description(absl::StrCat("structure analysis failed: ", s.status().message()));
-    return;
-  }
-  out->set_kernel_path(rpc::KernelPathToProto(s->path));
-  if (s->path == approx::KernelPath::kLowRank) out->set_decomposition_rank(s->decomposition->rank);
-  out->set_description(s->Describe());
-}
-
-void FillErrors(const approx::ErrorFigures& f, v1::ErrorFigures* out) {
-  out->set_mae(f.mae);
-  out->set_wce(f.wce);
-  out->set_wcre(f.wcre_pct / 100);
-  out->set_ep(f.ep_pct / 100);
-  out->set_mre(f.mre_pct / 100);
-  out->set_mse(f.mse);
-  out->set_mred(f.mred);
-  out->set_nmed(f.nmed);
-  out->set_mean_error(f.mean_error);
-  out->set_pair_count(f.pairs);
-}
-
 void FillHardware(const HardwareInfo& h, v1::HardwareFigures* out) {
   if (h.power_mw) out->set_power_mw(*h.power_mw);
   if (h.area_um2) out->set_area_um2(*h.area_um2);
@@ -103,30 +73,8 @@ void FillHardware(const HardwareInfo& h, v1::HardwareFigures* out) {
 
 void FillInfo(approx::PowerCatalog& catalog, const PowerCatalogEntry& e, const HardwareInfo& h,
               v1::MultiplierInfo* out) {
-  const approx::Multiplier& m = e.multiplier;
-  out->mutable_ref()->set_id(m.id());
-  out->mutable_ref()->set_content_hash(m.content_hash());
-  out->set_family(m.family());
-  const auto colon = m.id().find(':');
-  if (colon != std::string::npos) {
-    const std::string rest = m.id().substr(colon + 1);
-    if (m.family() == "evo" || m.family() == "user") {
-      (*out->mutable_parameters())["name"] = rest;
-    } else {
-      for (absl::string_view kv : absl::StrSplit(rest, ',')) {
-        std::pair<std::string, std::string> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
-        (*out->mutable_parameters())[p.first] = p.second;
-      }
-    }
-  }
-  out->set_signedness(ToProto(m.signedness()));
-  out->set_description(e.description);
-  out->set_source(e.source);
-  const approx::ErrorReport r = catalog.Errors(m);
-  FillErrors(r.full, out->mutable_full_range());
-  out->mutable_full_range()->set_error_rank(r.error_rank);
-  FillErrors(r.narrow, out->mutable_narrow_range());
-  FillStructure(catalog.StructureOf(m), out->mutable_structure());
+  rpc::FillMultiplierInfo(e.multiplier, e.description, e.source, catalog.Errors(e.multiplier),
+                          catalog.StructureOf(e.multiplier), out);
   FillHardware(h, out->mutable_hardware());
 }
 
@@ -134,39 +82,6 @@ bool IsHash(absl::string_view s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
            return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
          });
-}
-
-// A glob fnmatch would silently read literally: an unclosed class.
-absl::Status CheckGlob(const std::string& glob, int i) {
-  const std::string field = absl::StrCat("filter.id_globs[", i, "]");
-  if (glob.empty()) return absl::InvalidArgumentError(field + ": empty glob");
-  for (size_t k = 0; k < glob.size(); ++k) {
-    if (glob[k] == '\\') {
-      ++k;
-    } else if (glob[k] == '[') {
-      size_t close = glob.find(']', k + 2);
-      if (close == std::string::npos) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(field, ": '", glob, "' has a '[' without its ']'"));
-      }
-      k = close;
-    }
-  }
-  return absl::OkStatus();
-}
-
-bool Matches(const v1::MultiplierFilter& f, const approx::Multiplier& m) {
-  if (f.signedness() != v1::SIGNEDNESS_UNSPECIFIED && f.signedness() != ToProto(m.signedness())) {
-    return false;
-  }
-  if (!f.families().empty() &&
-      std::find(f.families().begin(), f.families().end(), m.family()) == f.families().end()) {
-    return false;
-  }
-  if (f.id_globs().empty()) return true;
-  return std::any_of(f.id_globs().begin(), f.id_globs().end(), [&](const std::string& g) {
-    return fnmatch(g.c_str(), m.id().c_str(), 0) == 0;
-  });
 }
 
 // Page tokens: "<offset>.<fingerprint of the filter>", so a token is only
@@ -301,7 +216,7 @@ grpc::Status PowerModelService::ListMultipliers(grpc::ServerContext*,
   return Guarded("ListMultipliers", [&]() -> absl::Status {
     const v1::MultiplierFilter& filter = request->filter();
     for (int i = 0; i < filter.id_globs_size(); ++i) {
-      if (absl::Status s = CheckGlob(filter.id_globs(i), i); !s.ok()) return s;
+      if (absl::Status s = rpc::CheckIdGlob(filter.id_globs(i), i); !s.ok()) return s;
     }
     if (request->page_size() < 0) {
       return absl::InvalidArgumentError(
@@ -320,7 +235,7 @@ grpc::Status PowerModelService::ListMultipliers(grpc::ServerContext*,
     }
     std::vector<PowerCatalogEntry> matching;
     for (PowerCatalogEntry& e : catalog_->Entries()) {
-      if (Matches(filter, e.multiplier)) matching.push_back(std::move(e));
+      if (rpc::MatchesFilter(filter, e.multiplier)) matching.push_back(std::move(e));
     }
     if (offset > matching.size()) {
       return absl::InvalidArgumentError(absl::StrCat("page_token: '", request->page_token(),
