@@ -1,6 +1,8 @@
 #include "cli/eval_command.h"
 
+#include <chrono>
 #include <cstdio>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -8,19 +10,22 @@
 #include "cli/command.h"
 #include "cli/local_flags.h"
 #include "cli/progress.h"
+#include "cli/remote.h"
 #include "libs/approx/calibration.h"
 #include "libs/data/subset.h"
 #include "libs/nn/approx_config.h"
 #include "libs/nn/evaluate.h"
 #include "libs/nn/model_dir.h"
 #include "libs/nn/quantized_model.h"
+#include "transaxx/v1/evaluator.grpc.pb.h"
 
 namespace transaxx::cli {
 
 const char kEvalHelp[] = R"(Usage: transaxx eval --model DIR --dataset NAME:SPLIT [FLAGS]
+       transaxx eval --server HOST:PORT --model ID --dataset NAME:SPLIT [FLAGS]
 
-Evaluates a model locally (in this process, no server) and prints top-1 and
-top-5 accuracy with the 95% Wilson interval of top-1.
+Evaluates a model, in this process or on an evaluator server, and prints
+top-1 and top-5 accuracy with the 95% Wilson interval of top-1.
 
 Arithmetic (default: float32):
   --multiplier ID         int8 on every Linear/Conv2d layer with multiplier ID
@@ -48,6 +53,17 @@ Calibration of the int8 activation ranges:
   --percentile P                for percentile (default 99.99)
   --weight_granularity G        per_channel (default) or per_tensor
 
+Remote (on an evaluator, see docs/evaluator.md):
+  --server HOST:PORT      evaluate there: --model is then a model id of the
+                          server (a directory name) and the datasets are the
+                          server's; multiplier hashes come from the local
+                          catalog (built-ins, --multipliers_dir), else from
+                          the server's. Default $TRANSAXX_SERVER is not used:
+                          without --server the evaluation is local.
+  --timeout DURATION      limit of the call (default: none)
+  --tls_ca, --tls_cert, --tls_key, --auth_token_file FILE
+                          TLS and token, as for every remote command
+
 Other:
   --batch_size N          images per forward pass (default 256)
   --threads N             CPU threads (default: all cores)
@@ -59,9 +75,13 @@ Examples:
   transaxx eval --model deploy/local/models/fashion-vit --dataset fashion-mnist:test
   transaxx eval --model M --dataset fashion-mnist:test --limit 1000 \
       --multiplier evo:mul8s_1L2J --multipliers_dir ../shared/data/evoapprox --output json
+  transaxx eval --server 127.0.0.1:50051 --model fashion-vit --dataset fashion-mnist:test \
+      --multiplier evo:mul8s_1L2N
 )";
 
 namespace {
+
+namespace v1 = transaxx::v1;
 
 absl::StatusOr<nn::ApproxConfig> ConfigFromFlags(const Args& args, const nn::VitConfig& arch) {
   if (auto file = args.Value("config")) {
@@ -143,6 +163,226 @@ absl::StatusOr<std::vector<int64_t>> Subset(const Args& args, const data::ImageS
   return data::OffsetLimitSubset(images.size(), *offset, *limit);
 }
 
+// Prints an evaluation, local or remote, as a table or one JSON object.
+void PrintEvalResult(const nn::EvalResult& result, const std::string& precision,
+                     const std::string& model, const std::string& model_hash,
+                     const std::string& dataset, bool json) {
+  if (json) {
+    nlohmann::json out = nn::EvalResultToJson(result);
+    out["precision"] = precision;
+    out["model"] = model;
+    out["model_hash"] = model_hash;
+    out["dataset"] = dataset;
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  std::printf("%s", absl::StrFormat(
+                        "model      %s (%s)\ndataset    %s, %d images\nprecision  %s\n"
+                        "top-1      %.2f%%  (95%% CI %.2f-%.2f%%)\ntop-5      %.2f%%\n"
+                        "mean loss  %.4f\nspeed      %.1f images/s (%.1f s)\n",
+                        model, model_hash.substr(0, 12), dataset, result.n, precision,
+                        100 * result.top1, 100 * result.top1_ci95.low, 100 * result.top1_ci95.high,
+                        100 * result.top5, result.mean_loss, result.images_per_second,
+                        result.seconds)
+                        .c_str());
+}
+
+// The multiplier reference of `id`: its hash from the local catalog (built-ins
+// and --multipliers_dir), else from the evaluator's own catalog.
+absl::StatusOr<v1::MultiplierRef> MultiplierRef(const std::string& id,
+                                                const approx::Catalog& catalog,
+                                                v1::Evaluator::Stub& stub,
+                                                rpc::ClientChannel& channel, const Args& args) {
+  v1::MultiplierRef ref;
+  ref.set_id(id);
+  if (absl::StatusOr<approx::CatalogEntry> local = catalog.Get(id); local.ok()) {
+    ref.set_content_hash(local->multiplier.content_hash());
+    return ref;
+  }
+  v1::ListEvaluatorMultipliersRequest request;
+  request.mutable_filter()->add_id_globs(id);
+  v1::ListEvaluatorMultipliersResponse response;
+  auto context = channel.NewCall();
+  if (absl::Status s = FromGrpc(stub.ListMultipliers(context.get(), request, &response), args);
+      !s.ok()) {
+    return s;
+  }
+  for (const v1::MultiplierInfo& m : response.multipliers()) {
+    if (m.ref().id() == id) return m.ref();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown multiplier '", id, "' (neither built in, in --multipliers_dir, nor on the server)"));
+}
+
+// The request's configuration from --multiplier (every layer but those
+// exact by default, which the server's DescribeModel names) or --config.
+absl::Status FillConfiguration(const Args& args, v1::Evaluator::Stub& stub,
+                               rpc::ClientChannel& channel, v1::EvaluateRequest& request) {
+  absl::StatusOr<approx::Catalog> catalog = CatalogFromFlags(args);
+  if (!catalog.ok()) return catalog.status();
+  nn::ApproxConfig config;
+  if (auto file = args.Value("config")) {
+    if (args.Has("attention_matmuls")) {
+      return absl::InvalidArgumentError(
+          "--attention_matmuls goes with --multiplier; a --config file says "
+          "include_attention_matmuls itself");
+    }
+    absl::StatusOr<nn::ApproxConfig> read = nn::ReadApproxConfig(*file);
+    if (!read.ok()) return read.status();
+    config = *std::move(read);
+  } else {
+    v1::DescribeModelRequest describe;
+    *describe.mutable_model() = request.model();
+    v1::DescribeModelResponse layers;
+    auto context = channel.NewCall();
+    if (absl::Status s = FromGrpc(stub.DescribeModel(context.get(), describe, &layers), args);
+        !s.ok()) {
+      return s;
+    }
+    config.default_multiplier = *args.Value("multiplier");
+    for (const v1::ApproximableLayer& l : layers.layers()) {
+      if (l.exact_by_default()) config.layers[l.name()] = "exact";
+    }
+    config.include_attention_matmuls = args.Has("attention_matmuls");
+  }
+  request.set_include_attention_matmuls(config.include_attention_matmuls);
+  v1::Configuration* out = request.mutable_configuration();
+  if (config.default_multiplier) {
+    absl::StatusOr<v1::MultiplierRef> ref =
+        MultiplierRef(*config.default_multiplier, *catalog, stub, channel, args);
+    if (!ref.ok()) return ref.status();
+    *out->mutable_default_multiplier() = *ref;
+  }
+  for (const auto& [layer, id] : config.layers) {
+    absl::StatusOr<v1::MultiplierRef> ref = MultiplierRef(id, *catalog, stub, channel, args);
+    if (!ref.ok()) return ref.status();
+    v1::LayerAssignment* a = out->add_assignments();
+    a->set_layer(layer);
+    *a->mutable_multiplier() = *ref;
+  }
+  return absl::OkStatus();
+}
+
+// The calibration recipe of the flags, as the local path uses it.
+absl::Status FillCalibration(const Args& args, const data::DatasetSpec& dataset,
+                             v1::CalibrationSpec& out) {
+  absl::StatusOr<data::DatasetSpec> spec = data::ParseDatasetSpec(
+      args.Value("calibration").value_or(absl::StrCat(dataset.name, ":train")));
+  if (!spec.ok()) return spec.status();
+  absl::StatusOr<int64_t> samples = IntFlag(args, "calibration_samples", 1024, 1);
+  if (!samples.ok()) return samples.status();
+  out.mutable_subset()->mutable_dataset()->set_id(spec->name);
+  out.mutable_subset()->set_split(spec->split);
+  out.mutable_subset()->mutable_stratified()->set_size(*samples);
+  absl::StatusOr<approx::CalibrationMethod> method =
+      approx::ParseCalibrationMethod(args.Value("calibration_method").value_or("percentile"));
+  if (!method.ok()) return method.status();
+  switch (*method) {
+    case approx::CalibrationMethod::kMax: out.set_method(v1::CALIBRATION_METHOD_MAX); break;
+    case approx::CalibrationMethod::kPercentile: out.set_method(v1::CALIBRATION_METHOD_PERCENTILE); break;
+    case approx::CalibrationMethod::kMse: out.set_method(v1::CALIBRATION_METHOD_MSE); break;
+    case approx::CalibrationMethod::kEntropy: out.set_method(v1::CALIBRATION_METHOD_ENTROPY); break;
+  }
+  if (args.Value("percentile")) {
+    absl::StatusOr<double> percentile = NumberFlag(args, "percentile", 99.99, true);
+    if (!percentile.ok()) return percentile.status();
+    out.set_percentile(*percentile);
+  }
+  absl::StatusOr<approx::WeightQuantization> granularity = Granularity(args);
+  if (!granularity.ok()) return granularity.status();
+  out.set_weight_granularity(*granularity == approx::WeightQuantization::kPerChannel
+                                 ? v1::WEIGHT_GRANULARITY_PER_CHANNEL
+                                 : v1::WEIGHT_GRANULARITY_PER_TENSOR);
+  return absl::OkStatus();
+}
+
+// `transaxx eval --server`: the same evaluation on an evaluator.
+int RemoteEval(const Args& args, bool json) {
+  for (const char* local_only : {"datasets_dir", "crop_pct", "threads"}) {
+    if (args.Value(local_only)) {
+      return ReportError(absl::InvalidArgumentError(absl::StrCat(
+                             "--", local_only, " is a local flag; the evaluator has its own")),
+                         true);
+    }
+  }
+  absl::StatusOr<data::DatasetSpec> dataset = data::ParseDatasetSpec(*args.Value("dataset"));
+  if (!dataset.ok()) return ReportError(dataset.status(), true);
+  absl::StatusOr<rpc::ClientChannel> channel = ConnectFromFlags(args);
+  if (!channel.ok()) return ReportError(channel.status(), true);
+  auto stub = v1::Evaluator::NewStub(channel->channel());
+
+  v1::EvaluateRequest request;
+  request.mutable_model()->set_id(*args.Value("model"));
+  v1::DatasetSubset* subset = request.mutable_subset();
+  subset->mutable_dataset()->set_id(dataset->name);
+  subset->set_split(dataset->split);
+  if (args.Value("sample")) {
+    if (args.Value("offset") || args.Value("limit")) {
+      return ReportError(
+          absl::InvalidArgumentError("--sample does not combine with --offset/--limit"), true);
+    }
+    absl::StatusOr<int64_t> n = IntFlag(args, "sample", 0, 1);
+    absl::StatusOr<int64_t> seed = IntFlag(args, "seed", 0, 0);
+    if (!n.ok() || !seed.ok()) return ReportError(!n.ok() ? n.status() : seed.status(), true);
+    subset->mutable_stratified()->set_size(*n);
+    subset->mutable_stratified()->set_seed(static_cast<uint64_t>(*seed));
+  } else if (args.Value("offset") || args.Value("limit")) {
+    absl::StatusOr<int64_t> offset = IntFlag(args, "offset", 0, 0);
+    absl::StatusOr<int64_t> limit = IntFlag(args, "limit", 0, 0);
+    if (!offset.ok() || !limit.ok()) {
+      return ReportError(!offset.ok() ? offset.status() : limit.status(), true);
+    }
+    subset->mutable_range()->set_offset(*offset);
+    subset->mutable_range()->set_limit(*limit);
+  }
+  absl::StatusOr<int64_t> batch = IntFlag(args, "batch_size", 256, 1);
+  if (!batch.ok()) return ReportError(batch.status(), true);
+  request.set_batch_size(static_cast<int32_t>(*batch));
+  const bool int8 = args.Value("multiplier") || args.Value("config");
+  if (int8) {
+    if (absl::Status s = FillConfiguration(args, *stub, *channel, request); !s.ok()) {
+      return ReportError(s);
+    }
+    if (absl::Status s = FillCalibration(args, *dataset, *request.mutable_calibration()); !s.ok()) {
+      return ReportError(s, true);
+    }
+  } else {
+    if (args.Has("attention_matmuls") || args.Value("calibration")) {
+      return ReportError(absl::InvalidArgumentError(
+                             "--attention_matmuls and --calibration need --multiplier or --config"),
+                         true);
+    }
+    request.set_precision(v1::PRECISION_FP32);
+  }
+
+  auto context = channel->NewCall();
+  // An evaluation takes minutes; the channel's 30 s default suits quick calls.
+  if (!args.Value("timeout")) {
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::hours(24));
+  }
+  std::fprintf(stderr, "transaxx: evaluating on %s\n",
+               FlagOrEnv(args, "server", "TRANSAXX_SERVER").c_str());
+  v1::EvaluateResponse response;
+  if (absl::Status s = FromGrpc(stub->Evaluate(context.get(), request, &response), args); !s.ok()) {
+    return ReportError(s);
+  }
+  const v1::Accuracy& a = response.accuracy();
+  nn::EvalResult result;
+  result.n = a.sample_count();
+  result.top1_correct = a.top1_correct();
+  result.top5_correct = a.top5_correct();
+  result.top1 = a.top1();
+  result.top5 = a.top5();
+  result.top1_ci95 = {a.top1_interval().low(), a.top1_interval().high()};
+  result.mean_loss = a.mean_loss();
+  result.seconds = static_cast<double>(response.wall_time().seconds()) +
+                   response.wall_time().nanos() / 1e9;
+  result.images_per_second = response.images_per_second();
+  PrintEvalResult(result, int8 ? "int8" : "fp32", response.model().id(),
+                  response.model().content_hash(), *args.Value("dataset"), json);
+  return kExitOk;
+}
+
 int Eval(const Args& args) {
   auto json = WantJson(args);
   if (!json.ok()) return ReportError(json.status(), true);
@@ -155,6 +395,7 @@ int Eval(const Args& args) {
     return ReportError(absl::InvalidArgumentError("give either --multiplier or --config, not both"),
                        true);
   }
+  if (args.Value("server")) return RemoteEval(args, *json);
   if (absl::Status s = SetThreadsFromFlags(args); !s.ok()) return ReportError(s, true);
   absl::StatusOr<int64_t> batch = IntFlag(args, "batch_size", 256, 1);
   if (!batch.ok()) return ReportError(batch.status(), true);
@@ -189,25 +430,8 @@ int Eval(const Args& args) {
   progress.Finish();
   if (!result.ok()) return ReportError(result.status());
 
-  const std::string precision = int8 ? "int8" : "fp32";
-  if (*json) {
-    nlohmann::json out = nn::EvalResultToJson(*result);
-    out["precision"] = precision;
-    out["model"] = *model_dir;
-    out["model_hash"] = model->content_hash;
-    out["dataset"] = *dataset;
-    std::printf("%s\n", out.dump(2).c_str());
-    return kExitOk;
-  }
-  std::printf("%s", absl::StrFormat(
-                        "model      %s (%s)\ndataset    %s, %d images\nprecision  %s\n"
-                        "top-1      %.2f%%  (95%% CI %.2f-%.2f%%)\ntop-5      %.2f%%\n"
-                        "mean loss  %.4f\nspeed      %.1f images/s (%.1f s)\n",
-                        *model_dir, model->content_hash.substr(0, 12), *dataset, result->n,
-                        precision, 100 * result->top1, 100 * result->top1_ci95.low,
-                        100 * result->top1_ci95.high, 100 * result->top5, result->mean_loss,
-                        result->images_per_second, result->seconds)
-                        .c_str());
+  PrintEvalResult(*result, int8 ? "int8" : "fp32", *model_dir, model->content_hash, *dataset,
+                  *json);
   return kExitOk;
 }
 
@@ -216,10 +440,16 @@ int Eval(const Args& args) {
 int RunEvalCommand(const std::vector<std::string>& words) {
   auto args = Args::Parse(
       words,
-      {"model", "dataset", "multiplier", "config", "multipliers_dir", "datasets_dir", "offset",
-       "limit", "sample", "seed", "crop_pct", "calibration", "calibration_samples",
-       "calibration_method", "percentile", "weight_granularity", "batch_size", "threads",
-       "output"},
+      [] {
+        std::set<std::string> flags = {
+            "model",       "dataset",          "multiplier",          "config",
+            "multipliers_dir", "datasets_dir", "offset",              "limit",
+            "sample",      "seed",             "crop_pct",            "calibration",
+            "calibration_samples", "calibration_method", "percentile", "weight_granularity",
+            "batch_size",  "threads",          "output"};
+        flags.insert(ClientFlags().begin(), ClientFlags().end());
+        return flags;
+      }(),
       {"help", "attention_matmuls"});
   if (!args.ok()) return ReportError(args.status(), true);
   if (args->Has("help")) {

@@ -12,6 +12,7 @@
 #include "cli/command.h"
 #include "cli/local_flags.h"
 #include "cli/power_command.h"
+#include "cli/remote.h"
 #include "cli/text_table.h"
 #include "libs/approx/builtin.h"
 #include "libs/approx/catalog.h"

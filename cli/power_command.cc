@@ -17,6 +17,7 @@
 #include "libs/nn/approx_config.h"
 #include "libs/nn/approximable_layers.h"
 #include "libs/nn/model_dir.h"
+#include "cli/remote.h"
 #include "libs/rpc/client_channel.h"
 #include "libs/rpc/v1_enums.h"
 #include "transaxx/v1/power_model.grpc.pb.h"
@@ -51,43 +52,16 @@ namespace {
 
 namespace v1 = transaxx::v1;
 
-std::string FlagOrEnv(const Args& args, const std::string& flag, const char* env) {
-  if (auto v = args.Value(flag)) return *v;
-  const char* e = std::getenv(env);
-  return e ? e : "";
-}
-
 struct Connection {
   rpc::ClientChannel channel;
   std::unique_ptr<v1::PowerModel::Stub> stub;
 };
 
 absl::StatusOr<Connection> Connect(const Args& args) {
-  rpc::ChannelOptions options;
-  options.target = FlagOrEnv(args, "server", "TRANSAXX_SERVER");
-  if (options.target.empty()) {
-    return absl::InvalidArgumentError("--server: required (or set TRANSAXX_SERVER)");
-  }
-  options.security.tls_ca_file = FlagOrEnv(args, "tls_ca", "TRANSAXX_TLS_CA");
-  options.security.tls_cert_file = FlagOrEnv(args, "tls_cert", "TRANSAXX_TLS_CERT");
-  options.security.tls_key_file = FlagOrEnv(args, "tls_key", "TRANSAXX_TLS_KEY");
-  options.security.auth_token_file = FlagOrEnv(args, "auth_token_file", "TRANSAXX_AUTH_TOKEN_FILE");
-  if (auto t = args.Value("timeout")) {
-    if (!absl::ParseDuration(*t, &options.default_deadline) ||
-        options.default_deadline <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError(absl::StrCat("--timeout: '", *t, "' is not a duration like 30s"));
-    }
-  }
-  absl::StatusOr<rpc::ClientChannel> channel = rpc::ClientChannel::Create(options);
+  absl::StatusOr<rpc::ClientChannel> channel = ConnectFromFlags(args);
   if (!channel.ok()) return channel.status();
   auto stub = v1::PowerModel::NewStub(channel->channel());
   return Connection{*std::move(channel), std::move(stub)};
-}
-
-absl::Status FromGrpc(const grpc::Status& s, const std::string& server) {
-  if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      absl::StrCat(server, ": ", s.error_message()));
 }
 
 approx::ErrorFigures FromProto(const v1::ErrorFigures& f) {
@@ -223,7 +197,7 @@ int Estimate(const Args& args) {
   v1::EstimatePowerResponse response;
   auto context = conn->channel.NewCall();
   if (absl::Status s = FromGrpc(conn->stub->EstimatePower(context.get(), request, &response),
-                                FlagOrEnv(args, "server", "TRANSAXX_SERVER"));
+                                args);
       !s.ok()) {
     return ReportError(s);
   }
@@ -275,12 +249,6 @@ int Estimate(const Args& args) {
 
 }  // namespace
 
-const std::set<std::string>& ClientFlags() {
-  static const std::set<std::string> flags = {"server", "tls_ca", "tls_cert", "tls_key",
-                                              "auth_token_file", "timeout"};
-  return flags;
-}
-
 absl::StatusOr<std::vector<MultiplierSummary>> FetchMultipliers(const Args& args,
                                                                 const std::string& glob) {
   absl::StatusOr<Connection> conn = Connect(args);
@@ -293,7 +261,7 @@ absl::StatusOr<std::vector<MultiplierSummary>> FetchMultipliers(const Args& args
     v1::ListMultipliersResponse response;
     auto context = conn->channel.NewCall();
     if (absl::Status s = FromGrpc(conn->stub->ListMultipliers(context.get(), request, &response),
-                                  FlagOrEnv(args, "server", "TRANSAXX_SERVER"));
+                                  args);
         !s.ok()) {
       return s;
     }
@@ -311,7 +279,7 @@ absl::StatusOr<MultiplierSummary> FetchMultiplier(const Args& args, const std::s
   v1::GetMultiplierResponse response;
   auto context = conn->channel.NewCall();
   if (absl::Status s = FromGrpc(conn->stub->GetMultiplier(context.get(), request, &response),
-                                FlagOrEnv(args, "server", "TRANSAXX_SERVER"));
+                                args);
       !s.ok()) {
     return s;
   }

@@ -2,17 +2,13 @@
 //   transaxx power estimate --server HOST:PORT --layers FILE --config FILE
 //   (and the --server variants of `transaxx multipliers list|show`)
 //
-// Client flags (ClientFlags): --server (default $TRANSAXX_SERVER),
-// --tls_ca/--tls_cert/--tls_key/--auth_token_file (default $TRANSAXX_TLS_CA,
-// $TRANSAXX_TLS_CERT, $TRANSAXX_TLS_KEY, $TRANSAXX_AUTH_TOKEN_FILE), --timeout
-// (a duration, default 30s). RPC errors come back with the server's message.
+// Client flags: cli/remote.h.
 //
 // Thread-safety: call from main.
 #ifndef TRANSAXX_CLI_POWER_COMMAND_H_
 #define TRANSAXX_CLI_POWER_COMMAND_H_
 
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -33,9 +29,6 @@ struct MultiplierSummary {
   // one-line description; empty when not analysed.
   std::string kernel_path, structure;
 };
-
-// The value flags every remote command accepts.
-const std::set<std::string>& ClientFlags();
 
 // Every catalog multiplier of the server matching `glob` (all when empty).
 absl::StatusOr<std::vector<MultiplierSummary>> FetchMultipliers(const Args& args,

@@ -55,9 +55,10 @@ class Evaluator {
     EXPECT_TRUE(line.ok()) << line.status() << process_->output();
     if (!line.ok()) return;
     port_ = std::atoi(transaxx::testing::JsonField(*line, "grpc_port").c_str());
+    target_ = absl::StrCat("127.0.0.1:", port_);
     metrics_port_ = std::atoi(transaxx::testing::JsonField(*line, "metrics_port").c_str());
     rpc::ChannelOptions options;
-    options.target = absl::StrCat("127.0.0.1:", port_);
+    options.target = target_;
     auto channel = rpc::ClientChannel::Create(options);
     EXPECT_TRUE(channel.ok());
     stub_ = v1::Evaluator::NewStub(channel->channel());
@@ -73,11 +74,13 @@ class Evaluator {
   }
   v1::Evaluator::Stub& stub() { return *stub_; }
   int metrics_port() const { return metrics_port_; }
+  const std::string& target() const { return target_; }
 
  private:
   std::unique_ptr<Subprocess> process_;
   std::unique_ptr<v1::Evaluator::Stub> stub_;
   int port_ = 0, metrics_port_ = 0;
+  std::string target_;
 };
 
 std::unique_ptr<grpc::ClientContext> Call(absl::Duration d = absl::Seconds(300)) {
@@ -268,6 +271,38 @@ TEST_F(EvaluatorTest, EvaluationEqualsTheInProcessEval) {
   ASSERT_TRUE(stub().Evaluate(Call().get(), spelled, &second).ok());
   EXPECT_EQ(first.config_hash(), second.config_hash());
   EXPECT_EQ(first.accuracy().top1_correct(), second.accuracy().top1_correct());
+}
+
+TEST_F(EvaluatorTest, TheCliTalksToTheEvaluator) {
+  const std::string server = "--server=" + server_->target();
+  transaxx::testing::CliRun list =
+      transaxx::testing::RunCli({TRANSAXX_CLI, "models", "list", server});
+  EXPECT_EQ(list.code, 0) << list.output;
+  EXPECT_THAT(list.output, HasSubstr("vit_fm_micro_patch4_28"));
+  transaxx::testing::CliRun describe = transaxx::testing::RunCli(
+      {TRANSAXX_CLI, "models", "describe", server, "--model", kModel, "--output", "json"});
+  ASSERT_EQ(describe.code, 0) << describe.output;
+  const nlohmann::json layers = nlohmann::json::parse(describe.output);
+  EXPECT_EQ(layers["layers"].front()["name"], "patch_embed.proj");
+
+  const std::vector<std::string> flags = {"--limit", "300", "--multiplier", "evo:mul8s_1KV8",
+                                          "--multipliers_dir", kEvo};
+  std::vector<std::string> remote = {TRANSAXX_CLI, "eval", server, "--model", kModel,
+                                     "--dataset", "fashion-mnist:test", "--batch_size", "100",
+                                     "--output", "json"};
+  remote.insert(remote.end(), flags.begin(), flags.end());
+  transaxx::testing::CliRun run = transaxx::testing::RunCli(remote, absl::Seconds(300));
+  ASSERT_EQ(run.code, 0) << run.output;
+  const nlohmann::json there = nlohmann::json::parse(run.output.substr(run.output.find('{')));
+  const nlohmann::json here = CliEval(flags);
+  EXPECT_EQ(there["n"], here["n"]);
+  EXPECT_EQ(there["top1"], here["top1"]);
+  EXPECT_EQ(there["precision"], "int8");
+
+  transaxx::testing::CliRun missing = transaxx::testing::RunCli(
+      {TRANSAXX_CLI, "eval", server, "--model", "nope", "--dataset", "fashion-mnist:test"});
+  EXPECT_NE(missing.code, 0);
+  EXPECT_THAT(missing.output, HasSubstr("nope"));
 }
 
 TEST_F(EvaluatorTest, CalibrationIsCachedAndSurvivesARestart) {
