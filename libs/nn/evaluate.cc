@@ -42,14 +42,16 @@ absl::StatusOr<EvalResult> Evaluate(LoadedModel& model, const data::ImageSet& im
   EvalResult result;
   double loss_sum = 0;
   const int64_t k = std::min<int64_t>(5, model.description.architecture.num_classes);
+  const at::Device device = ModelDevice(model);
   try {
     torch::NoGradGuard no_grad;
     for (size_t begin = 0; begin < indices.size(); begin += static_cast<size_t>(run.batch_size)) {
       if (run.cancelled && run.cancelled()) return absl::CancelledError("evaluation cancelled");
       const auto batch = indices.subspan(
           begin, std::min(indices.size() - begin, static_cast<size_t>(run.batch_size)));
-      const at::Tensor logits = model.module->forward(ImageBatch(images, batch, model.description));
-      const at::Tensor labels = LabelBatch(images, batch);
+      const at::Tensor logits =
+          model.module->forward(ImageBatch(images, batch, model.description).to(device));
+      const at::Tensor labels = LabelBatch(images, batch).to(device);
       loss_sum += at::cross_entropy_loss(logits, labels, {}, at::Reduction::Sum).item<double>();
       const at::Tensor topk = std::get<1>(logits.topk(k, 1));
       const at::Tensor hits = topk.eq(labels.unsqueeze(1));

@@ -142,6 +142,11 @@ absl::StatusOr<std::string> ModelContentHash(const fs::path& dir) {
   return ContentHash(*json_bytes, *weight_bytes);
 }
 
+at::Device ModelDevice(const LoadedModel& model) {
+  const std::vector<at::Tensor> parameters = model.module->parameters();
+  return parameters.empty() ? at::Device(at::kCPU) : parameters.front().device();
+}
+
 absl::StatusOr<LoadedModel> LoadModelDir(const fs::path& dir) {
   // One read serves both the description and the hash, so they agree.
   absl::StatusOr<std::string> json_bytes = DescriptionBytes(dir);

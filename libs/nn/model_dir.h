@@ -45,6 +45,10 @@ struct LoadedModel {
   VisionTransformer module{nullptr};
 };
 
+// The device of the model's parameters (the CPU for a module without any):
+// where its inputs must be.
+at::Device ModelDevice(const LoadedModel& model);
+
 // Reads and checks model.json only (no weights): for listings.
 // NOT_FOUND when the directory or model.json is missing; INVALID_ARGUMENT
 // naming the field for a malformed description.

@@ -67,6 +67,7 @@ absl::StatusOr<ActivationRanges> CalibrateActivations(LoadedModel& model,
   const std::vector<ApproxSite*> sites = model.module->sites();
   for (ApproxSite* s : sites) s->set_recording(run.histogram_bins);
   absl::Status status;
+  const at::Device device = ModelDevice(model);
   try {
     torch::NoGradGuard no_grad;
     for (size_t begin = 0; begin < indices.size(); begin += static_cast<size_t>(run.batch_size)) {
@@ -76,7 +77,7 @@ absl::StatusOr<ActivationRanges> CalibrateActivations(LoadedModel& model,
       }
       const auto batch = indices.subspan(
           begin, std::min(indices.size() - begin, static_cast<size_t>(run.batch_size)));
-      model.module->forward(ImageBatch(images, batch, model.description));
+      model.module->forward(ImageBatch(images, batch, model.description).to(device));
     }
   } catch (const c10::Error& e) {
     status = absl::InvalidArgumentError(e.what_without_backtrace());

@@ -85,6 +85,7 @@ absl::Status Train(LoadedModel& model, const data::ImageSet& images,
   if (absl::Status s = CheckImagesFitModel(images, model.description); !s.ok()) return s;
   const int64_t n = static_cast<int64_t>(indices.size());
   const int64_t batch = std::min(o.batch_size, n);
+  const at::Device device = ModelDevice(model);
   const int64_t steps_per_epoch = n / batch;
   const int64_t total = steps_per_epoch * o.epochs;
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(o.seed);
@@ -109,7 +110,8 @@ absl::Status Train(LoadedModel& model, const data::ImageSet& images,
         for (int64_t i = 0; i < batch; ++i) picked[i] = indices[perm[i]];
         at::Tensor x = ImageBatch(images, picked, model.description);
         if (o.augment) x = Augment(x, gen);
-        const at::Tensor labels = LabelBatch(images, picked);
+        x = x.to(device);
+        const at::Tensor labels = LabelBatch(images, picked).to(device);
         const double lr = LearningRate(o, step, total);
         for (auto& group : optimizer.param_groups()) {
           static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);

@@ -2,6 +2,10 @@
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
+#if TRANSAXX_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+#endif
 #include <unistd.h>
 
 #include <chrono>
@@ -117,15 +121,33 @@ std::string CpuName() {
   return "CPU";
 }
 
-void FillDevice(v1::DeviceInfo* out) {
+void FillDevice(const at::Device& device, v1::DeviceInfo* out) {
+  out->set_cpu_threads(at::get_num_threads());
+  out->set_runtime(absl::StrCat("libtorch ", TORCH_VERSION));
+#if TRANSAXX_WITH_CUDA
+  if (device.is_cuda()) {
+    const cudaDeviceProp* p = at::cuda::getDeviceProperties(device.index());
+    out->set_kind(v1::DEVICE_KIND_CUDA);
+    out->set_index(device.index());
+    out->set_name(p->name);
+    out->set_memory_total_bytes(static_cast<int64_t>(p->totalGlobalMem));
+    size_t free = 0, total = 0;
+    c10::cuda::CUDAGuard guard(device);
+    if (cudaMemGetInfo(&free, &total) == cudaSuccess) {
+      out->set_memory_used_bytes(static_cast<int64_t>(total - free));
+    }
+    out->set_compute_capability(absl::StrCat(p->major, ".", p->minor));
+    absl::StrAppend(out->mutable_runtime(), ", CUDA ", CUDART_VERSION / 1000, ".",
+                    CUDART_VERSION % 1000 / 10);
+    return;
+  }
+#endif
   out->set_kind(v1::DEVICE_KIND_CPU);
   out->set_index(0);
   static const std::string name = CpuName();
   out->set_name(name);
   out->set_memory_total_bytes(static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) *
                               static_cast<int64_t>(sysconf(_SC_PAGE_SIZE)));
-  out->set_cpu_threads(at::get_num_threads());
-  out->set_runtime(absl::StrCat("libtorch ", TORCH_VERSION));
 }
 
 void FillAccuracy(const nn::EvalResult& r, v1::Accuracy* out) {
@@ -196,7 +218,7 @@ EvaluatorService::EvaluatorService(const EvaluatorOptions& options, ModelStore* 
       admission_(admission),
       metrics_(metrics),
       start_time_(absl::Now()) {
-  metrics_->device.WithLabels({"cpu"}).Set(1);
+  metrics_->device.WithLabels({options_.device.is_cuda() ? "cuda" : "cpu"}).Set(1);
   registry->AddCollectHook([this] {
     metrics_->running.Set(admission_->running());
     metrics_->queued.Set(admission_->queued());
@@ -267,7 +289,7 @@ grpc::Status EvaluatorService::GetStatus(grpc::ServerContext*, const v1::GetStat
     response->set_version("0.1.0");
     response->set_instance(options_.instance);
     SetTime(start_time_, response->mutable_start_time());
-    FillDevice(response->mutable_device());
+    FillDevice(options_.device, response->mutable_device());
     response->set_max_concurrent(admission_->max_running());
     response->set_max_queued(admission_->max_queued());
     response->set_running(admission_->running());
@@ -544,7 +566,7 @@ grpc::Status EvaluatorService::Evaluate(grpc::ServerContext* context,
     SetDuration(wall, response->mutable_wall_time());
     SetDuration(start - queued, response->mutable_queue_time());
     response->set_images_per_second(result->n / std::max(absl::ToDoubleSeconds(wall), 1e-9));
-    FillDevice(response->mutable_device());
+    FillDevice(options_.device, response->mutable_device());
     response->mutable_model()->set_id(m->id);
     response->mutable_model()->set_content_hash(m->content_hash);
     response->mutable_dataset()->set_id(dataset->info.name);

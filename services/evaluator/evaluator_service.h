@@ -10,9 +10,10 @@
 // batches, so an abandoned call stops within a batch. FineTune is not served
 // yet (UNIMPLEMENTED).
 //
-// Device: this version computes on the CPU with the intra-op thread count
-// set at start-up (--threads); the approximate layers use the fastest exact
-// CPU kernels.
+// Device: the one given at start-up (EvaluatorOptions::device): a CUDA GPU
+// or the CPU with the intra-op thread count set by --threads; models live
+// there and batches are moved there, and the approximate layers use the
+// fastest exact kernels of that device (libs/approx).
 //
 // Thread-safety: handlers run concurrently; shared state lives in the
 // thread-safe stores, admission and metrics.
@@ -20,6 +21,8 @@
 #define TRANSAXX_SERVICES_EVALUATOR_EVALUATOR_SERVICE_H_
 
 #include <string>
+
+#include <c10/core/Device.h>
 
 #include "absl/time/time.h"
 #include "libs/approx/catalog.h"
@@ -48,6 +51,7 @@ struct EvaluatorMetrics {
 
 struct EvaluatorOptions {
   std::string instance;  // host or pod name
+  at::Device device = at::kCPU;
   int default_batch_size = 64;
   int64_t cache_budget_bytes = 0;
 };

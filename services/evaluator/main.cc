@@ -6,6 +6,7 @@
 //   --datasets_dir DIR[,DIR...]      dataset roots, before /usr/share/datasets
 //   --multipliers_dir DIR[,DIR...]   EvoApproxLib-style folders, as evo:NAME
 //   --shard_cache_dir DIR            image-folder shards (default: user cache)
+//   --device auto|cpu|cuda|cuda:N     compute device (default auto: a GPU if any)
 //   --threads N                      intra-op CPU threads (default: all cores)
 //   --max_concurrent N               Evaluate/Calibrate calls at once (1)
 //   --max_queued N                   calls that may wait for a slot (16)
@@ -13,6 +14,7 @@
 //   --batch_size N                   default images per batch (64)
 //   --instance NAME                  name in GetStatus (default: host name)
 #include <ATen/Parallel.h>
+#include <torch/cuda.h>
 #include <unistd.h>
 
 #include <string>
@@ -21,6 +23,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/approx/catalog.h"
 #include "libs/rpc/log.h"
@@ -36,6 +40,9 @@ ABSL_FLAG(std::vector<std::string>, multipliers_dir, {},
           "EvoApproxLib-style folders (multipliers.json + NAME.lut), imported as evo:NAME; "
           "comma-separated list");
 ABSL_FLAG(std::string, shard_cache_dir, "", "where image-folder shards are kept");
+ABSL_FLAG(std::string, device, "auto",
+          "compute device: auto (the first GPU LibTorch sees, else the CPU), cpu, cuda or "
+          "cuda:N");
 ABSL_FLAG(int, threads, 0, "intra-op CPU threads; 0: all cores");
 ABSL_FLAG(int, max_concurrent, 1, "Evaluate/Calibrate calls computing at once");
 ABSL_FLAG(int, max_queued, 16, "calls that may wait for a slot before RESOURCE_EXHAUSTED");
@@ -48,6 +55,24 @@ namespace {
 int Fail(const std::string& what, const absl::Status& s) {
   transaxx::rpc::LogError(what, {{"error", std::string(s.message())}});
   return 2;
+}
+
+// The --device flag as a LibTorch device that exists here.
+absl::StatusOr<at::Device> DeviceFromFlag(const std::string& text) {
+  const int gpus = static_cast<int>(torch::cuda::device_count());
+  if (text == "auto") return gpus > 0 ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  if (text == "cpu") return at::Device(at::kCPU);
+  int index = 0;
+  if (text != "cuda" && !(absl::StartsWith(text, "cuda:") &&
+                          absl::SimpleAtoi(text.substr(5), &index) && index >= 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--device: '", text, "' is not auto, cpu, cuda or cuda:N"));
+  }
+  if (index >= gpus) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--device: ", text, " asked for, but LibTorch sees ", gpus, " CUDA device(s)"));
+  }
+  return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
 std::string HostName() {
@@ -75,6 +100,8 @@ int main(int argc, char** argv) {
                                  "--max_concurrent and --batch_size must be >= 1; --max_queued, "
                                  "--threads and --cache_budget_bytes >= 0"));
   }
+  absl::StatusOr<at::Device> device = DeviceFromFlag(absl::GetFlag(FLAGS_device));
+  if (!device.ok()) return Fail("bad flags", device.status());
   at::set_num_threads(threads > 0 ? threads
                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
 
@@ -92,11 +119,12 @@ int main(int argc, char** argv) {
   service_options.instance =
       absl::GetFlag(FLAGS_instance).empty() ? HostName() : absl::GetFlag(FLAGS_instance);
   service_options.default_batch_size = batch_size;
+  service_options.device = *device;
   service_options.cache_budget_bytes = absl::GetFlag(FLAGS_cache_budget_bytes);
 
   transaxx::rpc::MetricsRegistry registry;
   ev::EvaluatorMetrics metrics(registry);
-  ev::ModelStore models(models_dir, service_options.cache_budget_bytes);
+  ev::ModelStore models(models_dir, *device, service_options.cache_budget_bytes);
   ev::DatasetStore datasets(dataset_options);
   ev::CalibrationStore calibrations(absl::GetFlag(FLAGS_state_dir));
   ev::Admission admission(max_concurrent, max_queued);

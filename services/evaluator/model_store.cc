@@ -42,8 +42,8 @@ absl::Time ModificationTime(const fs::path& path) {
 
 }  // namespace
 
-ModelStore::ModelStore(fs::path root, int64_t budget_bytes)
-    : root_(std::move(root)), budget_bytes_(budget_bytes) {}
+ModelStore::ModelStore(fs::path root, at::Device device, int64_t budget_bytes)
+    : root_(std::move(root)), device_(device), budget_bytes_(budget_bytes) {}
 
 absl::StatusOr<ModelListing> ModelStore::Describe(const std::string& id) {
   const fs::path dir = root_ / id;
@@ -142,6 +142,7 @@ absl::StatusOr<ModelStore::Lease> ModelStore::Acquire(
   if (model == nullptr) {
     absl::StatusOr<nn::LoadedModel> fresh = nn::LoadModelDir(listing->dir);
     if (!fresh.ok()) return fresh.status();
+    fresh->module->to(device_);
     int64_t bytes = 0;
     for (const auto& p : fresh->module->parameters()) bytes += p.numel() * p.element_size();
     std::lock_guard<std::mutex> lock(mu_);

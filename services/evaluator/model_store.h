@@ -40,9 +40,9 @@ struct ModelListing {
 
 class ModelStore {
  public:
-  // `budget_bytes` 0: no limit. A model larger than the budget still loads
-  // (alone).
-  ModelStore(std::filesystem::path root, int64_t budget_bytes);
+  // Models are loaded onto `device`. `budget_bytes` 0: no limit. A model
+  // larger than the budget still loads (alone).
+  ModelStore(std::filesystem::path root, at::Device device, int64_t budget_bytes);
 
   // Every model under the root, in id order. Directories that hold no
   // model.json are skipped; a malformed one is skipped too (and logged), so
@@ -96,6 +96,7 @@ class ModelStore {
   void EvictLocked(const std::string& keep);
 
   const std::filesystem::path root_;
+  const at::Device device_;
   const int64_t budget_bytes_;
   std::mutex mu_;
   std::map<std::string, HashEntry> hashes_;

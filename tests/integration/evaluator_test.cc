@@ -503,6 +503,17 @@ TEST_F(EvaluatorTest, MetricsCountEvaluationsByOutcome) {
   EXPECT_THAT(metrics->body, HasSubstr("transaxx_evaluator_cache_bytes"));
 }
 
+TEST(EvaluatorFlagsTest, AMissingOrMalformedDeviceStopsTheService) {
+  for (const auto& [flag, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"--device=cuda:99", "LibTorch sees"}, {"--device=tpu", "not auto, cpu, cuda"}}) {
+    const transaxx::testing::CliRun run = transaxx::testing::RunCli(
+        {TRANSAXX_EVALUATOR, "--models_dir=" + kDemoModel, "--listen=127.0.0.1:0",
+         "--metrics_listen=", flag});
+    EXPECT_EQ(run.code, 2) << run.output;
+    EXPECT_THAT(run.output, HasSubstr(needle));
+  }
+}
+
 TEST(EvaluatorShutdownTest, AnEvaluationInFlightFinishesBeforeExit) {
   const std::string root = ::testing::TempDir() + "/evaluator_shutdown_" + std::to_string(getpid());
   std::filesystem::remove_all(root);
