@@ -521,7 +521,8 @@ TEST(EvaluatorShutdownTest, AnEvaluationInFlightFinishesBeforeExit) {
   std::filesystem::create_directory_symlink(std::filesystem::absolute(kDemoModel),
                                             root + "/models/" + kModel);
   {
-    Evaluator server(root + "/models", root + "/state");
+    // A shutdown timeout beyond any evaluation time, however busy the machine.
+    Evaluator server(root + "/models", root + "/state", {"--shutdown_timeout=600s"});
     v1::EvaluateRequest r = Request("exact", 0, 0);  // the whole test split
     r.clear_configuration();
     r.set_precision(v1::PRECISION_FP32);
