@@ -36,9 +36,25 @@ constexpr int64_t kListingCrop = 224;
 
 }  // namespace
 
-DatasetStore::DatasetStore(data::DatasetOptions options) : options_(std::move(options)) {}
+DatasetStore::DatasetStore(data::DatasetOptions options, CacheBudget* budget)
+    : options_(std::move(options)), budget_(budget) {}
 
-absl::StatusOr<DatasetListing> DatasetStore::Describe(const data::DatasetInfo& info) {
+void DatasetStore::EvictLocked(const Key& keep) {
+  while (budget_->over()) {
+    auto victim = splits_.end();
+    for (auto it = splits_.begin(); it != splits_.end(); ++it) {
+      // Held by a caller (use_count > 1): in use, not a candidate.
+      if (it->first == keep || it->second.images.use_count() > 1) continue;
+      if (victim == splits_.end() || it->second.last_use < victim->second.last_use) victim = it;
+    }
+    if (victim == splits_.end()) return;
+    budget_->Add(-static_cast<int64_t>(victim->second.images->pixels.size()));
+    splits_.erase(victim);
+  }
+}
+
+absl::StatusOr<DatasetListing> DatasetStore::Describe(const data::DatasetInfo& info,
+                                                      bool with_sizes) {
   DatasetListing listing;
   listing.info = info;
   const std::string version = FolderVersion(info.directory);
@@ -54,7 +70,7 @@ absl::StatusOr<DatasetListing> DatasetStore::Describe(const data::DatasetInfo& i
     std::lock_guard<std::mutex> lock(mu_);
     hashes_[info.name] = {version, *hash};
   }
-  for (const std::string& split : info.splits) {
+  for (const std::string& split : with_sizes ? info.splits : std::vector<std::string>{}) {
     if (info.format == data::DatasetFormat::kImageFolder) {
       absl::StatusOr<data::ImageFolderListing> files =
           data::ListImageFolder((fs::path(info.directory) / split).string());
@@ -77,7 +93,7 @@ absl::StatusOr<DatasetListing> DatasetStore::Describe(const data::DatasetInfo& i
 std::vector<DatasetListing> DatasetStore::List() {
   std::vector<DatasetListing> out;
   for (const data::DatasetInfo& info : data::ListDatasets(options_.roots)) {
-    absl::StatusOr<DatasetListing> listing = Describe(info);
+    absl::StatusOr<DatasetListing> listing = Describe(info, /*with_sizes=*/true);
     if (listing.ok()) {
       out.push_back(*std::move(listing));
     } else {
@@ -91,7 +107,7 @@ std::vector<DatasetListing> DatasetStore::List() {
 absl::StatusOr<DatasetListing> DatasetStore::Find(const std::string& id) {
   absl::StatusOr<data::DatasetInfo> info = data::FindDataset(id, options_.roots);
   if (!info.ok()) return info.status();
-  return Describe(*info);
+  return Describe(*info, /*with_sizes=*/false);
 }
 
 absl::StatusOr<std::shared_ptr<const data::ImageSet>> DatasetStore::Split(const std::string& id,
@@ -104,11 +120,14 @@ absl::StatusOr<std::shared_ptr<const data::ImageSet>> DatasetStore::Split(const 
                                             "'; splits: ", absl::StrJoin(info->splits, ", ")));
   }
   const int64_t crop = info->format == data::DatasetFormat::kImageFolder ? crop_size : 0;
-  const auto key = std::make_tuple(id, split, crop);
+  const Key key = std::make_tuple(id, split, crop);
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = splits_.find(key);
-    if (it != splits_.end()) return it->second;
+    if (it != splits_.end()) {
+      it->second.last_use = ++clock_;
+      return it->second.images;
+    }
   }
   data::DatasetOptions options = options_;
   if (crop > 0) options.transform.crop_size = crop;
@@ -116,16 +135,21 @@ absl::StatusOr<std::shared_ptr<const data::ImageSet>> DatasetStore::Split(const 
   if (!images.ok()) return images.status();
   auto shared = std::make_shared<const data::ImageSet>(*std::move(images));
   std::lock_guard<std::mutex> lock(mu_);
-  return splits_.emplace(key, std::move(shared)).first->second;
+  auto [it, added] = splits_.emplace(key, Resident{shared, ++clock_});
+  if (added) {
+    budget_->Add(static_cast<int64_t>(shared->pixels.size()));
+    EvictLocked(key);
+  }
+  return it->second.images;
 }
 
 std::vector<LoadedSplitInfo> DatasetStore::Loaded() {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<LoadedSplitInfo> out;
-  for (const auto& [key, images] : splits_) {
+  for (const auto& [key, resident] : splits_) {
     auto hash = hashes_.find(std::get<0>(key));
     out.push_back({std::get<0>(key), hash == hashes_.end() ? "" : hash->second.hash,
-                   std::get<1>(key), static_cast<int64_t>(images->pixels.size())});
+                   std::get<1>(key), static_cast<int64_t>(resident.images->pixels.size())});
   }
   return out;
 }

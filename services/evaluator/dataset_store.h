@@ -1,7 +1,9 @@
 // The datasets an evaluator serves: those of the dataset registry
 // (libs/data/dataset_registry.h) under --datasets_dir and the built-in root.
-// Splits are loaded on first use and kept; content hashes
-// (libs/data/dataset_hash.h) are computed once per version of the files.
+// Splits are loaded on first use and kept while the shared memory budget
+// allows (cache_budget.h; least recently used splits nobody holds are
+// dropped first); content hashes (libs/data/dataset_hash.h) are computed
+// once per version of the files.
 //
 // Thread-safety: every method may be called concurrently; returned image
 // sets are immutable and shared.
@@ -20,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "libs/data/dataset_registry.h"
 #include "libs/data/image_set.h"
+#include "services/evaluator/cache_budget.h"
 
 namespace transaxx::evaluator {
 
@@ -40,12 +43,15 @@ struct LoadedSplitInfo {
 class DatasetStore {
  public:
   // `options.roots` are searched before the built-in root; `options.cache_dir`
-  // holds image-folder shards.
-  explicit DatasetStore(data::DatasetOptions options);
+  // holds image-folder shards. `budget` (which must outlive the store)
+  // counts the splits' pixels.
+  DatasetStore(data::DatasetOptions options, CacheBudget* budget);
 
   // Every dataset, in id order. One that cannot be read is logged and left out.
   std::vector<DatasetListing> List();
-  // The dataset `id` (errors of data::FindDataset, and of its files).
+  // The dataset `id` without its split sizes, num_classes and image shape
+  // (which need the images): its format, splits and content hash. Errors of
+  // data::FindDataset, and of its files.
   absl::StatusOr<DatasetListing> Find(const std::string& id);
   // The images of a split, transformed for a model taking crop_size images
   // (image folders only; other formats are stored at their own size).
@@ -62,14 +68,23 @@ class DatasetStore {
     std::string version;
     std::string hash;
   };
-  absl::StatusOr<DatasetListing> Describe(const data::DatasetInfo& info);
+  // `with_sizes`: also split sizes, classes and image shape (loading the
+  // splits of IDX and CIFAR datasets).
+  absl::StatusOr<DatasetListing> Describe(const data::DatasetInfo& info, bool with_sizes);
+
+  struct Resident {
+    std::shared_ptr<const data::ImageSet> images;
+    uint64_t last_use = 0;
+  };
+  using Key = std::tuple<std::string, std::string, int64_t>;  // dataset, split, crop size
+  void EvictLocked(const Key& keep);
 
   const data::DatasetOptions options_;
+  CacheBudget* const budget_;
   std::mutex mu_;
   std::map<std::string, HashEntry> hashes_;
-  // By (dataset, split, crop size).
-  std::map<std::tuple<std::string, std::string, int64_t>, std::shared_ptr<const data::ImageSet>>
-      splits_;
+  std::map<Key, Resident> splits_;
+  uint64_t clock_ = 0;
 };
 
 }  // namespace transaxx::evaluator

@@ -10,7 +10,7 @@
 //   --threads N                      intra-op CPU threads (default: all cores)
 //   --max_concurrent N               Evaluate/Calibrate calls at once (1)
 //   --max_queued N                   calls that may wait for a slot (16)
-//   --cache_budget_bytes N           memory for loaded models (0: no limit)
+//   --cache_budget_bytes N           memory for models and splits (0: no limit)
 //   --batch_size N                   default images per batch (64)
 //   --instance NAME                  name in GetStatus (default: host name)
 #include <ATen/Parallel.h>
@@ -46,7 +46,8 @@ ABSL_FLAG(std::string, device, "auto",
 ABSL_FLAG(int, threads, 0, "intra-op CPU threads; 0: all cores");
 ABSL_FLAG(int, max_concurrent, 1, "Evaluate/Calibrate calls computing at once");
 ABSL_FLAG(int, max_queued, 16, "calls that may wait for a slot before RESOURCE_EXHAUSTED");
-ABSL_FLAG(int64_t, cache_budget_bytes, 0, "memory for loaded models; 0: no limit");
+ABSL_FLAG(int64_t, cache_budget_bytes, 0,
+          "memory for loaded models and dataset splits together; 0: no limit");
 ABSL_FLAG(int, batch_size, 64, "images per batch when a request does not say");
 ABSL_FLAG(std::string, instance, "", "instance name reported by GetStatus; default: host name");
 
@@ -124,8 +125,9 @@ int main(int argc, char** argv) {
 
   transaxx::rpc::MetricsRegistry registry;
   ev::EvaluatorMetrics metrics(registry);
-  ev::ModelStore models(models_dir, *device, service_options.cache_budget_bytes);
-  ev::DatasetStore datasets(dataset_options);
+  ev::CacheBudget budget(service_options.cache_budget_bytes);
+  ev::ModelStore models(models_dir, *device, &budget);
+  ev::DatasetStore datasets(dataset_options, &budget);
   ev::CalibrationStore calibrations(absl::GetFlag(FLAGS_state_dir));
   ev::Admission admission(max_concurrent, max_queued);
   ev::EvaluatorService service(service_options, &models, &datasets, &calibrations, &catalog,

@@ -42,8 +42,8 @@ absl::Time ModificationTime(const fs::path& path) {
 
 }  // namespace
 
-ModelStore::ModelStore(fs::path root, at::Device device, int64_t budget_bytes)
-    : root_(std::move(root)), device_(device), budget_bytes_(budget_bytes) {}
+ModelStore::ModelStore(fs::path root, at::Device device, CacheBudget* budget)
+    : root_(std::move(root)), device_(device), budget_(budget) {}
 
 absl::StatusOr<ModelListing> ModelStore::Describe(const std::string& id) {
   const fs::path dir = root_ / id;
@@ -147,6 +147,7 @@ absl::StatusOr<ModelStore::Lease> ModelStore::Acquire(
     for (const auto& p : fresh->module->parameters()) bytes += p.numel() * p.element_size();
     std::lock_guard<std::mutex> lock(mu_);
     Resident& slot = loaded_[id];  // a newer version replaces an older one
+    budget_->Add(bytes - slot.bytes);
     slot.model = std::make_shared<nn::LoadedModel>(*std::move(fresh));
     slot.in_use = std::make_shared<std::timed_mutex>();
     slot.bytes = bytes;
@@ -162,17 +163,15 @@ absl::StatusOr<ModelStore::Lease> ModelStore::Acquire(
 }
 
 void ModelStore::EvictLocked(const std::string& keep) {
-  if (budget_bytes_ <= 0) return;
-  for (;;) {
-    int64_t total = 0;
+  while (budget_->over()) {
     auto victim = loaded_.end();
     for (auto it = loaded_.begin(); it != loaded_.end(); ++it) {
-      total += it->second.bytes;
       if (it->first == keep || !it->second.in_use->try_lock()) continue;
       it->second.in_use->unlock();
       if (victim == loaded_.end() || it->second.last_use < victim->second.last_use) victim = it;
     }
-    if (total <= budget_bytes_ || victim == loaded_.end()) return;
+    if (victim == loaded_.end()) return;
+    budget_->Add(-victim->second.bytes);
     loaded_.erase(victim);
   }
 }

@@ -2,8 +2,8 @@
 // holds a model (model_dir.h), by directory name. Listing reads only the
 // descriptions; content hashes and parameter counts are computed once per
 // version of the files (size and modification time) and remembered.
-// Weights are loaded on first use and kept while the memory budget allows
-// (least recently used idle models are dropped first).
+// Weights are loaded on first use and kept while the shared memory budget
+// allows (cache_budget.h; least recently used idle models are dropped first).
 //
 // A model is used by one evaluation at a time: ApplyConfiguration changes
 // its arithmetic, so Acquire hands out an exclusive Lease.
@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/nn/model_dir.h"
+#include "services/evaluator/cache_budget.h"
 
 namespace transaxx::evaluator {
 
@@ -40,9 +41,10 @@ struct ModelListing {
 
 class ModelStore {
  public:
-  // Models are loaded onto `device`. `budget_bytes` 0: no limit. A model
-  // larger than the budget still loads (alone).
-  ModelStore(std::filesystem::path root, at::Device device, int64_t budget_bytes);
+  // Models are loaded onto `device`; `budget` (which must outlive the
+  // store) counts their parameters. A model larger than the budget still
+  // loads.
+  ModelStore(std::filesystem::path root, at::Device device, CacheBudget* budget);
 
   // Every model under the root, in id order. Directories that hold no
   // model.json are skipped; a malformed one is skipped too (and logged), so
@@ -97,7 +99,7 @@ class ModelStore {
 
   const std::filesystem::path root_;
   const at::Device device_;
-  const int64_t budget_bytes_;
+  CacheBudget* const budget_;
   std::mutex mu_;
   std::map<std::string, HashEntry> hashes_;
   std::map<std::string, Resident> loaded_;

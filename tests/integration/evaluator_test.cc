@@ -503,6 +503,51 @@ TEST_F(EvaluatorTest, MetricsCountEvaluationsByOutcome) {
   EXPECT_THAT(metrics->body, HasSubstr("transaxx_evaluator_cache_bytes"));
 }
 
+std::vector<std::string> LoadedSplits(v1::Evaluator::Stub& stub) {
+  v1::GetStatusResponse status;
+  EXPECT_TRUE(stub.GetStatus(Call().get(), {}, &status).ok());
+  std::vector<std::string> out;
+  for (const auto& s : status.loaded_splits()) out.push_back(s.dataset().id() + ":" + s.split());
+  return out;
+}
+
+// Fashion-MNIST's test split holds 7.8 MB of pixels, its train split 47 MB:
+// under a 20 MB budget, loading one drops the other once it is idle.
+TEST(EvaluatorBudgetTest, IdleSplitsAreDroppedOverTheBudget) {
+  const std::string root = ::testing::TempDir() + "/evaluator_budget_" + std::to_string(getpid());
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root + "/models");
+  std::filesystem::create_directory_symlink(std::filesystem::absolute(kDemoModel),
+                                            root + "/models/" + kModel);
+  {
+    Evaluator server(root + "/models", root + "/state", {"--cache_budget_bytes=20000000"});
+    v1::EvaluateRequest fp32 = Request("exact", 0, 100);
+    fp32.clear_configuration();
+    fp32.set_precision(v1::PRECISION_FP32);
+    v1::EvaluateResponse response;
+    ASSERT_TRUE(server.stub().Evaluate(Call().get(), fp32, &response).ok());
+    EXPECT_THAT(LoadedSplits(server.stub()), ::testing::ElementsAre("fashion-mnist:test"));
+
+    v1::CalibrateRequest calibrate;
+    calibrate.mutable_model()->set_id(kModel);
+    v1::DatasetSubset* subset = calibrate.mutable_calibration()->mutable_subset();
+    subset->mutable_dataset()->set_id("fashion-mnist");
+    subset->set_split("train");
+    subset->mutable_stratified()->set_size(100);
+    v1::CalibrateResponse calibrated;
+    ASSERT_TRUE(server.stub().Calibrate(Call().get(), calibrate, &calibrated).ok());
+    EXPECT_THAT(LoadedSplits(server.stub()), ::testing::ElementsAre("fashion-mnist:train"));
+
+    ASSERT_TRUE(server.stub().Evaluate(Call().get(), fp32, &response).ok());
+    EXPECT_THAT(LoadedSplits(server.stub()), ::testing::ElementsAre("fashion-mnist:test"));
+    v1::GetStatusResponse status;
+    ASSERT_TRUE(server.stub().GetStatus(Call().get(), {}, &status).ok());
+    EXPECT_EQ(status.cache_budget_bytes(), 20000000);
+    EXPECT_EQ(status.loaded_models_size(), 1);
+  }
+  std::filesystem::remove_all(root);
+}
+
 TEST(EvaluatorFlagsTest, AMissingOrMalformedDeviceStopsTheService) {
   for (const auto& [flag, needle] : std::vector<std::pair<std::string, std::string>>{
            {"--device=cuda:99", "LibTorch sees"}, {"--device=tpu", "not auto, cpu, cuda"}}) {
