@@ -123,14 +123,21 @@ v1::EvaluateRequest Request(const std::string& multiplier, int64_t offset, int64
   return r;
 }
 
+// A new temporary folder whose models/ holds the demo model.
+std::string FreshRoot(const std::string& name) {
+  const std::string root =
+      absl::StrCat(::testing::TempDir(), "/evaluator_", name, "_", getpid());
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root + "/models");
+  std::filesystem::create_directory_symlink(std::filesystem::absolute(kDemoModel),
+                                            root + "/models/" + kModel);
+  return root;
+}
+
 class EvaluatorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    root_ = new std::string(::testing::TempDir() + "/evaluator_" + std::to_string(getpid()));
-    std::filesystem::remove_all(*root_);
-    std::filesystem::create_directories(*root_ + "/models");
-    std::filesystem::create_directory_symlink(std::filesystem::absolute(kDemoModel),
-                                              *root_ + "/models/" + kModel);
+    root_ = new std::string(FreshRoot("suite"));
     server_ = new Evaluator(*root_ + "/models", *root_ + "/state",
                             {"--max_concurrent=1", "--max_queued=1"});
   }
@@ -514,11 +521,7 @@ std::vector<std::string> LoadedSplits(v1::Evaluator::Stub& stub) {
 // Fashion-MNIST's test split holds 7.8 MB of pixels, its train split 47 MB:
 // under a 20 MB budget, loading one drops the other once it is idle.
 TEST(EvaluatorBudgetTest, IdleSplitsAreDroppedOverTheBudget) {
-  const std::string root = ::testing::TempDir() + "/evaluator_budget_" + std::to_string(getpid());
-  std::filesystem::remove_all(root);
-  std::filesystem::create_directories(root + "/models");
-  std::filesystem::create_directory_symlink(std::filesystem::absolute(kDemoModel),
-                                            root + "/models/" + kModel);
+  const std::string root = FreshRoot("budget");
   {
     Evaluator server(root + "/models", root + "/state", {"--cache_budget_bytes=20000000"});
     v1::EvaluateRequest fp32 = Request("exact", 0, 100);
@@ -560,11 +563,7 @@ TEST(EvaluatorFlagsTest, AMissingOrMalformedDeviceStopsTheService) {
 }
 
 TEST(EvaluatorShutdownTest, AnEvaluationInFlightFinishesBeforeExit) {
-  const std::string root = ::testing::TempDir() + "/evaluator_shutdown_" + std::to_string(getpid());
-  std::filesystem::remove_all(root);
-  std::filesystem::create_directories(root + "/models");
-  std::filesystem::create_directory_symlink(std::filesystem::absolute(kDemoModel),
-                                            root + "/models/" + kModel);
+  const std::string root = FreshRoot("shutdown");
   {
     // A shutdown timeout beyond any evaluation time, however busy the machine.
     Evaluator server(root + "/models", root + "/state", {"--shutdown_timeout=600s"});
