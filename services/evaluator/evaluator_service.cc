@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <exception>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -21,6 +20,7 @@
 #include "libs/nn/evaluate.h"
 #include "libs/nn/quantized_model.h"
 #include "libs/rpc/log.h"
+#include "libs/rpc/handler_status.h"
 #include "libs/rpc/v1_enums.h"
 #include "libs/rpc/v1_multipliers.h"
 #include "services/evaluator/requests.h"
@@ -29,22 +29,6 @@ namespace transaxx::evaluator {
 namespace {
 
 namespace v1 = transaxx::v1;
-
-grpc::Status ToGrpc(const absl::Status& s) {
-  if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
-
-// Runs a handler body; an exception becomes INTERNAL instead of killing the server.
-absl::Status Guarded(const char* method, const std::function<absl::Status()>& body) {
-  try {
-    return body();
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat(method, ": ", e.what()));
-  } catch (...) {
-    return absl::InternalError(absl::StrCat(method, ": unknown exception"));
-  }
-}
 
 // CANCELLED or DEADLINE_EXCEEDED once the call is abandoned, OK before.
 std::function<absl::Status()> Interruption(grpc::ServerContext* context) {
@@ -229,7 +213,7 @@ EvaluatorService::EvaluatorService(const EvaluatorOptions& options, ModelStore* 
 
 grpc::Status EvaluatorService::ListModels(grpc::ServerContext*, const v1::ListModelsRequest*,
                                           v1::ListModelsResponse* response) {
-  return ToGrpc(Guarded("ListModels", [&] {
+  return rpc::ToGrpc(rpc::Guarded("ListModels", [&] {
     for (const ModelListing& m : models_->List()) FillModelInfo(m, response->add_models());
     return absl::OkStatus();
   }));
@@ -237,7 +221,7 @@ grpc::Status EvaluatorService::ListModels(grpc::ServerContext*, const v1::ListMo
 
 grpc::Status EvaluatorService::ListDatasets(grpc::ServerContext*, const v1::ListDatasetsRequest*,
                                             v1::ListDatasetsResponse* response) {
-  return ToGrpc(Guarded("ListDatasets", [&] {
+  return rpc::ToGrpc(rpc::Guarded("ListDatasets", [&] {
     for (const DatasetListing& d : datasets_->List()) {
       v1::DatasetInfo* out = response->add_datasets();
       out->mutable_ref()->set_id(d.info.name);
@@ -259,7 +243,7 @@ grpc::Status EvaluatorService::ListDatasets(grpc::ServerContext*, const v1::List
 grpc::Status EvaluatorService::ListMultipliers(grpc::ServerContext*,
                                                const v1::ListEvaluatorMultipliersRequest* request,
                                                v1::ListEvaluatorMultipliersResponse* response) {
-  return ToGrpc(Guarded("ListMultipliers", [&] {
+  return rpc::ToGrpc(rpc::Guarded("ListMultipliers", [&] {
     const v1::MultiplierFilter& filter = request->filter();
     for (int i = 0; i < filter.id_globs_size(); ++i) {
       if (absl::Status s = rpc::CheckIdGlob(filter.id_globs(i), i); !s.ok()) return s;
@@ -285,7 +269,7 @@ grpc::Status EvaluatorService::ListMultipliers(grpc::ServerContext*,
 
 grpc::Status EvaluatorService::GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
                                          v1::GetStatusResponse* response) {
-  return ToGrpc(Guarded("GetStatus", [&] {
+  return rpc::ToGrpc(rpc::Guarded("GetStatus", [&] {
     response->set_version("0.1.0");
     response->set_instance(options_.instance);
     SetTime(start_time_, response->mutable_start_time());
@@ -316,7 +300,7 @@ grpc::Status EvaluatorService::GetStatus(grpc::ServerContext*, const v1::GetStat
 grpc::Status EvaluatorService::DescribeModel(grpc::ServerContext*,
                                              const v1::DescribeModelRequest* request,
                                              v1::DescribeModelResponse* response) {
-  return ToGrpc(Guarded("DescribeModel", [&]() -> absl::Status {
+  return rpc::ToGrpc(rpc::Guarded("DescribeModel", [&]() -> absl::Status {
     if (request->model().id().empty()) return absl::InvalidArgumentError("model.id: is empty");
     absl::StatusOr<ModelListing> m = models_->Find(request->model().id());
     if (!m.ok()) return m.status();
@@ -430,7 +414,7 @@ absl::StatusOr<DatasetListing> RequestedDataset(DatasetStore& datasets,
 grpc::Status EvaluatorService::Calibrate(grpc::ServerContext* context,
                                          const v1::CalibrateRequest* request,
                                          v1::CalibrateResponse* response) {
-  return ToGrpc(Guarded("Calibrate", [&]() -> absl::Status {
+  return rpc::ToGrpc(rpc::Guarded("Calibrate", [&]() -> absl::Status {
     const auto interrupted = Interruption(context);
     absl::StatusOr<ModelListing> m = RequestedModel(*models_, request->model());
     if (!m.ok()) return m.status();
@@ -483,7 +467,7 @@ grpc::Status EvaluatorService::Calibrate(grpc::ServerContext* context,
 grpc::Status EvaluatorService::Evaluate(grpc::ServerContext* context,
                                         const v1::EvaluateRequest* request,
                                         v1::EvaluateResponse* response) {
-  const absl::Status status = Guarded("Evaluate", [&]() -> absl::Status {
+  const absl::Status status = rpc::Guarded("Evaluate", [&]() -> absl::Status {
     const auto interrupted = Interruption(context);
     const bool fp32 = request->precision() == v1::PRECISION_FP32;
     if (request->precision() != v1::PRECISION_UNSPECIFIED &&
@@ -576,7 +560,7 @@ grpc::Status EvaluatorService::Evaluate(grpc::ServerContext* context,
     return absl::OkStatus();
   });
   metrics_->evaluations.WithLabels({absl::StatusCodeToString(status.code())}).Increment();
-  return ToGrpc(status);
+  return rpc::ToGrpc(status);
 }
 
 }  // namespace transaxx::evaluator

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <exception>
 #include <functional>
 #include <map>
 
@@ -10,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "libs/rpc/handler_status.h"
 #include "libs/rpc/v1_enums.h"
 #include "libs/rpc/v1_multipliers.h"
 
@@ -19,22 +19,6 @@ namespace {
 namespace v1 = transaxx::v1;
 using approx::HardwareInfo;
 using approx::PowerCatalogEntry;
-
-grpc::Status ToGrpc(const absl::Status& s) {
-  if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
-
-// Runs a handler body; an exception becomes INTERNAL instead of killing the server.
-grpc::Status Guarded(const char* method, const std::function<absl::Status()>& body) {
-  try {
-    return ToGrpc(body());
-  } catch (const std::exception& e) {
-    return grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat(method, ": ", e.what()));
-  } catch (...) {
-    return grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat(method, ": unknown exception"));
-  }
-}
 
 // How long a call may wait for a synthesis: until 200 ms before its deadline
 // (so the answer still arrives), at most 10 minutes when it has none.
@@ -213,7 +197,7 @@ PowerModelService::PowerModelService(approx::PowerCatalog* catalog, PowerModelMe
 grpc::Status PowerModelService::ListMultipliers(grpc::ServerContext*,
                                                 const v1::ListMultipliersRequest* request,
                                                 v1::ListMultipliersResponse* response) {
-  return Guarded("ListMultipliers", [&]() -> absl::Status {
+  return rpc::ToGrpc(rpc::Guarded("ListMultipliers", [&]() -> absl::Status {
     const v1::MultiplierFilter& filter = request->filter();
     for (int i = 0; i < filter.id_globs_size(); ++i) {
       if (absl::Status s = rpc::CheckIdGlob(filter.id_globs(i), i); !s.ok()) return s;
@@ -249,13 +233,13 @@ grpc::Status PowerModelService::ListMultipliers(grpc::ServerContext*,
     if (end < matching.size()) response->set_next_page_token(absl::StrCat(end, ".", fingerprint));
     response->set_total_size(static_cast<int32_t>(matching.size()));
     return absl::OkStatus();
-  });
+  }));
 }
 
 grpc::Status PowerModelService::GetMultiplier(grpc::ServerContext* context,
                                               const v1::GetMultiplierRequest* request,
                                               v1::GetMultiplierResponse* response) {
-  return Guarded("GetMultiplier", [&]() -> absl::Status {
+  return rpc::ToGrpc(rpc::Guarded("GetMultiplier", [&]() -> absl::Status {
     const v1::MultiplierRef& ref = request->multiplier();
     absl::StatusOr<PowerCatalogEntry> entry;
     if (ref.id().empty()) {
@@ -290,13 +274,13 @@ grpc::Status PowerModelService::GetMultiplier(grpc::ServerContext* context,
     FillInfo(*catalog_, *entry, figures, response->mutable_multiplier());
     AddSameTable(*catalog_, entry->multiplier, response->mutable_same_table());
     return absl::OkStatus();
-  });
+  }));
 }
 
 grpc::Status PowerModelService::CharacterizeMultiplier(
     grpc::ServerContext*, const v1::CharacterizeMultiplierRequest* request,
     v1::CharacterizeMultiplierResponse* response) {
-  return Guarded("CharacterizeMultiplier", [&]() -> absl::Status {
+  return rpc::ToGrpc(rpc::Guarded("CharacterizeMultiplier", [&]() -> absl::Status {
     if (request->signedness() != v1::SIGNEDNESS_SIGNED &&
         request->signedness() != v1::SIGNEDNESS_UNSIGNED) {
       return absl::InvalidArgumentError(
@@ -341,14 +325,14 @@ grpc::Status PowerModelService::CharacterizeMultiplier(
     FillInfo(*catalog_, entry, hardware, response->mutable_multiplier());
     AddSameTable(*catalog_, *m, response->mutable_same_table());
     return absl::OkStatus();
-  });
+  }));
 }
 
 grpc::Status PowerModelService::EstimatePower(grpc::ServerContext* context,
                                               const v1::EstimatePowerRequest* request,
                                               v1::EstimatePowerResponse* response) {
   absl::StatusCode outcome = absl::StatusCode::kInternal;
-  grpc::Status status = Guarded("EstimatePower", [&]() -> absl::Status {
+  grpc::Status status = rpc::ToGrpc(rpc::Guarded("EstimatePower", [&]() -> absl::Status {
     const absl::Duration wait = WaitBudget(*context);
     // Each distinct multiplier id is resolved once per request.
     std::map<std::string, approx::MultiplierCost> costs;
@@ -413,7 +397,7 @@ grpc::Status PowerModelService::EstimatePower(grpc::ServerContext* context,
       out->set_provenance(ToProto(l.provenance));
     }
     return absl::OkStatus();
-  });
+  }));
   outcome = static_cast<absl::StatusCode>(status.error_code());
   metrics_->estimates.WithLabels({OutcomeLabel(outcome)}).Increment();
   return status;
