@@ -72,6 +72,9 @@ class Evaluator {
     process_.reset();
     return code;
   }
+  // Whether the server announced itself (tests stop before using stub()
+  // otherwise, so a failed start cannot crash the test and leave it running).
+  bool started() const { return stub_ != nullptr; }
   v1::Evaluator::Stub& stub() { return *stub_; }
   int metrics_port() const { return metrics_port_; }
   const std::string& target() const { return target_; }
@@ -347,6 +350,7 @@ TEST_F(EvaluatorTest, CalibrationIsCachedAndSurvivesARestart) {
   const std::string state = *root_ + "/state";
   {
     Evaluator restarted(*root_ + "/models", state);
+    ASSERT_TRUE(restarted.started());
     v1::CalibrateResponse again;
     ASSERT_TRUE(restarted.stub().Calibrate(Call().get(), request, &again).ok());
     EXPECT_TRUE(again.cached());
@@ -529,6 +533,7 @@ TEST(EvaluatorBudgetTest, IdleSplitsAreDroppedOverTheBudget) {
   const std::string root = FreshRoot("budget");
   {
     Evaluator server(root + "/models", root + "/state", {"--cache_budget_bytes=20000000"});
+    ASSERT_TRUE(server.started());
     v1::EvaluateRequest fp32 = Request("exact", 0, 100);
     fp32.clear_configuration();
     fp32.set_precision(v1::PRECISION_FP32);
@@ -572,6 +577,7 @@ TEST(EvaluatorShutdownTest, AnEvaluationInFlightFinishesBeforeExit) {
   {
     // A shutdown timeout beyond any evaluation time, however busy the machine.
     Evaluator server(root + "/models", root + "/state", {"--shutdown_timeout=600s"});
+    ASSERT_TRUE(server.started());
     v1::EvaluateRequest r = Request("exact", 0, 0);  // the whole test split
     r.clear_configuration();
     r.set_precision(v1::PRECISION_FP32);
