@@ -65,10 +65,10 @@ class Evaluator {
   }
   ~Evaluator() { Stop().IgnoreError(); }
   // SIGTERM, then the exit code.
-  absl::StatusOr<int> Stop() {
+  absl::StatusOr<int> Stop(absl::Duration wait = absl::Seconds(60)) {
     if (process_ == nullptr) return absl::FailedPreconditionError("not running");
     process_->Signal(SIGTERM);
-    absl::StatusOr<int> code = process_->Wait(absl::Seconds(60));
+    absl::StatusOr<int> code = process_->Wait(wait);
     process_.reset();
     return code;
   }
@@ -578,9 +578,11 @@ TEST(EvaluatorShutdownTest, AnEvaluationInFlightFinishesBeforeExit) {
     // A shutdown timeout beyond any evaluation time, however busy the machine.
     Evaluator server(root + "/models", root + "/state", {"--shutdown_timeout=600s"});
     ASSERT_TRUE(server.started());
-    v1::EvaluateRequest r = Request("exact", 0, 0);  // the whole test split
+    // Only needs to be in flight at SIGTERM: small, and short batches.
+    v1::EvaluateRequest r = Request("exact", 0, 2000);
     r.clear_configuration();
     r.set_precision(v1::PRECISION_FP32);
+    r.set_batch_size(8);
     v1::EvaluateResponse response;
     auto call = std::async(std::launch::async, [&] {
       return server.stub().Evaluate(Call().get(), r, &response);
@@ -593,12 +595,13 @@ TEST(EvaluatorShutdownTest, AnEvaluationInFlightFinishesBeforeExit) {
       if (!in_flight) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     ASSERT_TRUE(in_flight);
-    absl::StatusOr<int> code = server.Stop();
+    // The call finishes first, however long a busy machine takes for it.
+    absl::StatusOr<int> code = server.Stop(absl::Seconds(500));
     ASSERT_TRUE(code.ok()) << code.status();
     EXPECT_EQ(*code, 0);
     const grpc::Status s = call.get();
     EXPECT_TRUE(s.ok()) << s.error_message();
-    EXPECT_EQ(response.accuracy().sample_count(), 10000);
+    EXPECT_EQ(response.accuracy().sample_count(), 2000);
   }
   std::filesystem::remove_all(root);
 }
