@@ -8,11 +8,9 @@
 #include "absl/strings/string_view.h"
 #include "libs/search/exhaustive.h"
 #include "libs/search/greedy.h"
+#include "libs/search/mcts.h"
 #include "libs/search/nsga2.h"
 #include "libs/search/random_search.h"
-#ifndef TRANSAXX_SEARCH_WITHOUT_MCTS
-#include "libs/search/mcts.h"
-#endif
 
 namespace transaxx::search {
 namespace {
@@ -108,11 +106,7 @@ absl::StatusOr<std::unique_ptr<Strategy>> MakeStrategy(const SearchSpace& space,
   if (absl::Status s = ValidateOptions(space, options); !s.ok()) return s;
   switch (options.kind) {
     case StrategyKind::kMcts:
-#ifdef TRANSAXX_SEARCH_WITHOUT_MCTS
-      return absl::UnimplementedError("the MCTS strategy is not built in");
-#else
       return MakeMcts(space, options);
-#endif
     case StrategyKind::kRandom:
       return std::make_unique<RandomSearch>(space, options.seed);
     case StrategyKind::kGreedy:
