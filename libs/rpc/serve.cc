@@ -10,7 +10,7 @@
 namespace transaxx::rpc {
 
 int ServeUntilTerminated(const ServerOptions& options, const std::vector<ServiceEntry>& services,
-                         MetricsRegistry& registry) {
+                         MetricsRegistry& registry, const std::function<void()>& on_signal) {
   absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(options, services, registry);
   if (!server.ok()) {
     LogError("cannot start", {{"server", options.name},
@@ -23,6 +23,7 @@ int ServeUntilTerminated(const ServerOptions& options, const std::vector<Service
                       {"tls", options.security.tls_cert_file.empty() ? "off" : "on"}});
   int sig = WaitForTerminationSignal();
   LogInfo("signal received", {{"server", options.name}, {"signal", strsignal(sig)}});
+  if (on_signal) on_signal();
   (*server)->Shutdown();
   return 0;
 }

@@ -5,6 +5,7 @@
 #ifndef TRANSAXX_LIBS_RPC_SERVE_H_
 #define TRANSAXX_LIBS_RPC_SERVE_H_
 
+#include <functional>
 #include <vector>
 
 #include "libs/rpc/metrics.h"
@@ -14,9 +15,12 @@ namespace transaxx::rpc {
 
 // Returns 0 after a graceful shutdown, 1 when the server could not start
 // (the reason is logged). Logs {"msg":"serving","grpc_port":…,"metrics_port":…}
-// once ready, which scripts and tests wait for.
+// once ready, which scripts and tests wait for. `on_signal`, when given, runs
+// after the signal and before the drain (e.g. to stop background work that
+// streaming calls wait on).
 int ServeUntilTerminated(const ServerOptions& options, const std::vector<ServiceEntry>& services,
-                         MetricsRegistry& registry);
+                         MetricsRegistry& registry,
+                         const std::function<void()>& on_signal = {});
 
 }  // namespace transaxx::rpc
 
