@@ -650,8 +650,11 @@ absl::Status JobRun::RunSensitivity(search::Sensitivity* table) {
     }
     if (wanted) candidates.push_back(c);
   }
+  // On the search subset the analysis' configurations are search points like
+  // any other: on the front, in the results, and known to the strategy.
+  const char* phase = same_subset ? kSearch : kSensitivity;
   search::SensitivityAnalysis analysis(r.space, candidates, spec.sensitivity().max_evaluations());
-  auto rows = env_.store->Evaluations(record_.job_id(), kSensitivity);
+  auto rows = env_.store->Evaluations(record_.job_id(), phase);
   if (!rows.ok()) return rows.status();
   for (const StoredEvaluation& row : *rows) {
     v1::SearchPoint p;
@@ -659,7 +662,7 @@ absl::Status JobRun::RunSensitivity(search::Sensitivity* table) {
     if (a.has_value() && p.ParseFromString(row.point)) analysis.Observe(*a, OutcomeOf(p));
   }
   absl::StatusOr<PhaseEnd> end =
-      RunStrategy(analysis, kSensitivity, r.sensitivity_subset, reference->accuracy().top1());
+      RunStrategy(analysis, phase, r.sensitivity_subset, reference->accuracy().top1());
   if (!end.ok()) return end.status();
   *table = analysis.table();
 
@@ -671,16 +674,23 @@ absl::Status JobRun::RunSensitivity(search::Sensitivity* table) {
                         static_cast<int64_t>(candidates.size());
   const int64_t bound = spec.sensitivity().max_evaluations();
   proto.set_complete(analysis.complete() && (bound == 0 || bound >= cell_count));
-  auto done = env_.store->Evaluations(record_.job_id(), kSensitivity);
+  auto done = env_.store->Evaluations(record_.job_id(), phase);
   if (!done.ok()) return done.status();
   std::map<std::pair<int, int>, v1::SearchPoint> cells;
   for (const StoredEvaluation& row : *done) {
     v1::SearchPoint p;
     std::optional<search::Assignment> a = ParseAssignmentKey(row.assignment_key);
     if (!a.has_value() || !p.ParseFromString(row.point)) continue;
+    // Cells are the configurations with exactly one decision approximated.
+    int approximated = 0;
+    int cell = 0;
     for (size_t d = 0; d < a->size(); ++d) {
-      if ((*a)[d] != 0) cells[{static_cast<int>(d), (*a)[d]}] = p;
+      if ((*a)[d] != 0) {
+        ++approximated;
+        cell = static_cast<int>(d);
+      }
     }
+    if (approximated == 1) cells[{cell, (*a)[cell]}] = p;
   }
   for (const auto& [cell, p] : cells) {
     v1::SensitivityEntry* e = proto.add_entries();
