@@ -461,6 +461,58 @@ TEST_F(CoordinatorTest, AKilledCoordinatorResumesWithoutReevaluating) {
   ExpectNonDominated(r);
 }
 
+TEST_F(CoordinatorTest, FloatBaselineValidationAndEveryStrategy) {
+  // Greedy against the float32 model, with the front re-evaluated on other
+  // images.
+  v1::SearchSpec greedy = Spec(6);
+  greedy.set_strategy(v1::STRATEGY_GREEDY);
+  greedy.mutable_objective()->set_baseline(v1::BASELINE_FP32);
+  v1::DatasetSubset* validation = greedy.mutable_validation_subset();
+  *validation = greedy.search_subset();
+  validation->mutable_range()->set_offset(64);
+  // A sensitivity-only job, and NSGA-II.
+  v1::SearchSpec sensitivity = Spec(4);
+  sensitivity.set_kind(v1::JOB_KIND_SENSITIVITY);
+  v1::SearchSpec nsga2 = Spec(5);
+  nsga2.set_strategy(v1::STRATEGY_NSGA2);
+  nsga2.mutable_nsga2()->set_population_size(4);
+  const std::string jg = Submit(greedy);
+  const std::string js = Submit(sensitivity);
+  const std::string jn = Submit(nsga2);
+  for (const std::string& id : {jg, js, jn}) {
+    v1::SearchJob job = WaitFor(id, Terminal);
+    EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << id << ": " << job.error_message();
+  }
+
+  v1::GetResultsResponse g = Results(jg);
+  EXPECT_EQ(g.baseline().kind(), v1::BASELINE_FP32);
+  ASSERT_TRUE(g.baseline().has_validation_accuracy());
+  EXPECT_EQ(g.baseline().validation_accuracy().sample_count(), 64);
+  for (const auto& p : g.pareto_front()) {
+    ASSERT_TRUE(p.has_validation_accuracy()) << p.config_hash();
+    EXPECT_EQ(p.validation_accuracy().sample_count(), 64);
+    EXPECT_NEAR(p.validation_accuracy_drop_pp(),
+                100.0 * (g.baseline().validation_accuracy().top1() -
+                         p.validation_accuracy().top1()),
+                1e-9);
+    EXPECT_EQ(p.feasible(), p.validation_accuracy_drop_pp() <= 2.0);
+  }
+  if (g.has_best_within_threshold()) {
+    EXPECT_LE(g.best_within_threshold().validation_accuracy_drop_pp(), 2.0);
+  }
+
+  v1::GetResultsResponse s = Results(js);
+  EXPECT_EQ(s.sensitivity().entries_size(), 3);
+  for (const auto& e : s.sensitivity().entries()) {
+    EXPECT_EQ(e.multiplier().id().rfind("evo:mul8s_1L2", 0), 0u) << e.multiplier().id();
+    EXPECT_LT(e.relative_power(), 1.0);
+  }
+  EXPECT_EQ(Get(js).counts().evaluations_completed(), 3);  // the analysis' bound
+
+  EXPECT_EQ(Get(jn).counts().evaluations_completed(), 5);
+  ExpectNonDominated(Results(jn));
+}
+
 TEST_F(CoordinatorTest, TwoJobsRunAtOnceAndJobsShareTheCache) {
   v1::SearchSpec a = Spec(5);
   a.set_strategy(v1::STRATEGY_RANDOM);
