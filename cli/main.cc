@@ -8,6 +8,7 @@
 #include "cli/models_command.h"
 #include "cli/multipliers_command.h"
 #include "cli/power_command.h"
+#include "cli/search_command.h"
 #include "cli/train_command.h"
 
 namespace {
@@ -20,6 +21,8 @@ Commands:
   multipliers   list, show and characterize approximate multipliers (local,
                 or list/show on a server with --server)
   power         estimate the power of a configuration on a power model server
+  search        submit, watch and list search jobs on a coordinator, and read
+                their Pareto fronts (table, JSON, CSV, SVG plot)
   models        list model directories and describe their approximable layers
   train         train a Vision Transformer on a dataset (local, CPU)
   eval          evaluate a model: fp32, int8 exact or approximate (local)
@@ -40,6 +43,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> rest(words.begin() + 1, words.end());
   if (words[0] == "multipliers") return transaxx::cli::RunMultipliersCommand(rest);
   if (words[0] == "power") return transaxx::cli::RunPowerCommand(rest);
+  if (words[0] == "search") return transaxx::cli::RunSearchCommand(rest);
   if (words[0] == "models") return transaxx::cli::RunModelsCommand(rest);
   if (words[0] == "train") return transaxx::cli::RunTrainCommand(rest);
   if (words[0] == "eval") return transaxx::cli::RunEvalCommand(rest);

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
@@ -38,11 +39,20 @@ absl::StatusOr<rpc::ClientChannel> ConnectFromFlags(const Args& args) {
   return rpc::ClientChannel::Create(options);
 }
 
-absl::Status FromGrpc(const grpc::Status& s, const Args& args) {
+absl::Status FromGrpc(const grpc::Status& s, const Args& args, const std::string& server_kind) {
   if (s.ok()) return absl::OkStatus();
+  const std::string server = FlagOrEnv(args, "server", "TRANSAXX_SERVER");
+  const std::string& m = s.error_message();
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE &&
+      (absl::StrContains(m, "failed to connect") || absl::StrContains(m, "Failed to connect") ||
+       absl::StrContains(m, "Connection refused") || absl::StrContains(m, "DNS resolution failed") ||
+       absl::StrContains(m, "connections to all backends failing"))) {
+    return absl::UnavailableError(absl::StrCat("cannot reach the ", server_kind, " at ", server,
+                                               ": is it running? (--server or TRANSAXX_SERVER); ",
+                                               m));
+  }
   return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      absl::StrCat(FlagOrEnv(args, "server", "TRANSAXX_SERVER"), ": ",
-                                   s.error_message()));
+                      absl::StrCat(server, ": ", m));
 }
 
 }  // namespace transaxx::cli

@@ -32,7 +32,11 @@ std::string FlagOrEnv(const Args& args, const std::string& flag, const char* env
 absl::StatusOr<rpc::ClientChannel> ConnectFromFlags(const Args& args);
 
 // `s` as an absl::Status whose message starts with the server's address.
-absl::Status FromGrpc(const grpc::Status& s, const Args& args);
+// A server that cannot be reached (connection refused, unknown host) gives
+// "cannot reach the SERVER_KIND at ADDR: is it running? (--server or
+// TRANSAXX_SERVER)", SERVER_KIND naming the service, e.g. "coordinator".
+absl::Status FromGrpc(const grpc::Status& s, const Args& args,
+                      const std::string& server_kind = "server");
 
 }  // namespace transaxx::cli
 

@@ -23,5 +23,16 @@ TEST(ArgsTest, RefusesWhatTheCommandDoesNotDeclare) {
   EXPECT_FALSE(Args::Parse({"--dir", "a", "--dir", "b"}, {"dir"}, {}).ok());
 }
 
+TEST(ArgsTest, RepeatableFlagsKeepEveryValueInOrder) {
+  auto args = Args::Parse({"--group", "a=x", "--group=b=y", "--dir", "d"}, {"group", "dir"}, {},
+                          {"group"});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->Values("group"), (std::vector<std::string>{"a=x", "b=y"}));
+  EXPECT_EQ(args->Value("group"), "b=y");
+  EXPECT_EQ(args->Values("dir"), (std::vector<std::string>{"d"}));
+  EXPECT_TRUE(args->Values("missing").empty());
+  EXPECT_FALSE(Args::Parse({"--dir", "a", "--dir", "b"}, {"dir", "group"}, {}, {"group"}).ok());
+}
+
 }  // namespace
 }  // namespace transaxx::cli
