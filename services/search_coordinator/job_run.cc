@@ -131,6 +131,7 @@ bool JobRun::ShouldStop() const {
 }
 
 void JobRun::Persist() {
+  *record_.mutable_progress() = ProgressLocked().progress();
   absl::Status s = env_.store->UpdateJob(record_.job_id(), record_.state(),
                                          record_.SerializeAsString());
   if (!s.ok()) {

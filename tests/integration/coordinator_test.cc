@@ -252,6 +252,8 @@ TEST_F(CoordinatorTest, AJobFinishesWithinBudgetWithAParetoFrontAndTheBaseline) 
   v1::SearchJob job = Get(job_id);
   EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.error_message();
   EXPECT_EQ(job.counts().evaluations_completed(), 10);
+  EXPECT_EQ(job.progress().done(), 10);
+  EXPECT_EQ(job.progress().total(), 10);
   EXPECT_EQ(job.candidates_size(), 4);
   EXPECT_EQ(job.candidates(0).id(), "exact");
   EXPECT_EQ(job.layers_size(), 17);  // patch embedding + 4 blocks × 4; head exact

@@ -36,7 +36,8 @@ absl::StatusOr<std::unique_ptr<SearchCluster>> SearchCluster::Start(const Search
   }
   absl::StatusOr<std::unique_ptr<ServiceProcess>> coordinator =
       ServiceProcess::Start({o.coordinator_binary, "--listen=127.0.0.1:0",
-                             "--metrics_listen=", "--state_dir=" + o.root + "/coordinator",
+                             "--metrics_listen=127.0.0.1:0",
+                             "--state_dir=" + o.root + "/coordinator",
                              "--evaluators=" + absl::StrJoin(targets, ","),
                              "--power_model=" + cluster->power_model_->target()});
   if (!coordinator.ok()) return coordinator.status();
