@@ -1,0 +1,451 @@
+// Search quality and scaling of the strategies, on the real cluster.
+//
+// 1. Starts transaxx-power-model, two transaxx-evaluator processes and
+//    transaxx-coordinator on loopback and runs an EXHAUSTIVE job over a space
+//    small enough to enumerate: the demo model's layers in 5 groups (the
+//    patch embedding, then one group per block) × 4 multipliers (exact and
+//    the three operand-masking EvoApprox circuits) = 1,024 configurations,
+//    on a fixed subset of Fashion-MNIST. Its results are the true table and
+//    the true Pareto front.
+// 2. Replays each strategy against that table, exactly as the coordinator
+//    drives it (the all-exact baseline known first; the sensitivity analysis
+//    first for MCTS and greedy, counted in the budget; `--parallel`
+//    evaluations in flight, completing first in, first out), for 2%, 5% and
+//    10% of the space, over `--seeds` seeds, and reports the fraction of the
+//    true front's hypervolume reached (reference point: the space's lowest
+//    accuracy and relative power 1) and the best saving within the
+//    threshold.
+// 3. Runs the same MCTS job on clusters of 1, 2 and 4 evaluators (cold
+//    caches) and reports wall time and evaluator utilization (time the
+//    evaluators spent in successful Evaluate calls over wall time ×
+//    evaluators, from the coordinator's metrics).
+//
+// Writes Markdown to stdout; progress to stderr.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "libs/rpc/client_channel.h"
+#include "libs/search/hypervolume.h"
+#include "libs/search/pareto_archive.h"
+#include "libs/search/sensitivity.h"
+#include "libs/search/strategies.h"
+#include "tests/support/http_get.h"
+#include "tests/support/search_cluster.h"
+#include "transaxx/v1/evaluator.grpc.pb.h"
+#include "transaxx/v1/search.grpc.pb.h"
+
+ABSL_FLAG(int, subset, 256, "images of the Fashion-MNIST test split every configuration is evaluated on");
+ABSL_FLAG(int, seeds, 5, "seeds per strategy and budget");
+ABSL_FLAG(int, parallel, 4, "evaluations in flight in the replay");
+ABSL_FLAG(double, threshold_pp, 1.0, "accuracy drop threshold, percentage points");
+ABSL_FLAG(int, scaling_budget, 40, "evaluations of each scaling job");
+ABSL_FLAG(std::string, scaling_evaluators, "1,2,4", "cluster sizes of the scaling runs");
+ABSL_FLAG(std::string, work_dir, "", "where the clusters keep state and logs (default: a temporary folder)");
+
+namespace transaxx {
+namespace {
+
+namespace v1 = transaxx::v1;
+
+const std::string kBin = TRANSAXX_BIN_DIR;
+const std::string kEvo = TRANSAXX_EVOAPPROX_DIR;
+const std::string kDemoModel = TRANSAXX_DEMO_MODEL_DIR;
+constexpr char kModel[] = "fashion-vit";
+const std::vector<std::string> kGroups = {"patch_embed.*", "blocks.0.*", "blocks.1.*",
+                                          "blocks.2.*", "blocks.3.*"};
+
+void Die(const std::string& what) {
+  std::fprintf(stderr, "search_quality: %s\n", what.c_str());
+  std::exit(1);
+}
+
+void Progress(const std::string& what) { std::fprintf(stderr, "search_quality: %s\n", what.c_str()); }
+
+std::unique_ptr<grpc::ClientContext> Call(absl::Duration d = absl::Minutes(5)) {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(d));
+  return c;
+}
+
+// A local cluster of `evaluators` evaluators with stubs for the bench.
+class Cluster {
+ public:
+  Cluster(const std::string& dir, int evaluators) {
+    transaxx::testing::SearchClusterOptions options;
+    options.power_model_binary = kBin + "/transaxx-power-model";
+    options.evaluator_binary = kBin + "/transaxx-evaluator";
+    options.coordinator_binary = kBin + "/transaxx-coordinator";
+    options.multipliers_dir = kEvo;
+    options.model_dir = kDemoModel;
+    options.model_id = kModel;
+    options.root = dir;
+    options.evaluators = evaluators;
+    auto cluster = transaxx::testing::SearchCluster::Start(options);
+    if (!cluster.ok()) Die(std::string(cluster.status().message()));
+    cluster_ = *std::move(cluster);
+    stub_ = v1::SearchCoordinator::NewStub(Channel(cluster_->coordinator().target()));
+    evaluator_ = v1::Evaluator::NewStub(Channel(cluster_->evaluator(0).target()));
+  }
+
+  v1::SearchCoordinator::Stub& coordinator() { return *stub_; }
+  v1::Evaluator::Stub& evaluator() { return *evaluator_; }
+
+  double CoordinatorMetric(const std::string& name) {
+    auto text = transaxx::testing::HttpGet(cluster_->coordinator().metrics_port(), "/metrics");
+    if (!text.ok()) Die(std::string(text.status().message()));
+    for (absl::string_view line : absl::StrSplit(text->body, '\n')) {
+      if (!absl::StartsWith(line, name + " ")) continue;
+      double v = 0;
+      if (absl::SimpleAtod(line.substr(name.size() + 1), &v)) return v;
+    }
+    return 0;
+  }
+
+ private:
+  static std::shared_ptr<grpc::Channel> Channel(const std::string& target) {
+    rpc::ChannelOptions options;
+    options.target = target;
+    auto channel = rpc::ClientChannel::Create(options);
+    if (!channel.ok()) Die(std::string(channel.status().message()));
+    return channel->channel();
+  }
+
+  std::unique_ptr<transaxx::testing::SearchCluster> cluster_;
+  std::unique_ptr<v1::SearchCoordinator::Stub> stub_;
+  std::unique_ptr<v1::Evaluator::Stub> evaluator_;
+};
+
+v1::SearchSpec BaseSpec(int subset) {
+  v1::SearchSpec spec;
+  spec.mutable_model()->set_id(kModel);
+  spec.mutable_search_subset()->mutable_dataset()->set_id("fashion-mnist");
+  spec.mutable_search_subset()->set_split("test");
+  spec.mutable_search_subset()->mutable_range()->set_limit(subset);
+  spec.mutable_calibration()->mutable_subset()->mutable_dataset()->set_id("fashion-mnist");
+  spec.mutable_calibration()->mutable_subset()->set_split("train");
+  spec.mutable_calibration()->mutable_subset()->mutable_stratified()->set_size(512);
+  spec.add_candidate_multipliers("evo:mul8s_1L2[JLN]");
+  for (const std::string& g : kGroups) {
+    v1::LayerGroup* group = spec.add_layer_groups();
+    group->set_name(g.substr(0, g.size() - 2));
+    group->add_layers(g);
+  }
+  spec.mutable_objective()->set_max_accuracy_drop_pp(absl::GetFlag(FLAGS_threshold_pp));
+  spec.set_batch_size(64);
+  return spec;
+}
+
+// Submits `spec`, waits for the end; returns the finished job.
+v1::SearchJob RunJob(Cluster& cluster, const v1::SearchSpec& spec) {
+  v1::SubmitSearchRequest submit;
+  *submit.mutable_spec() = spec;
+  v1::SubmitSearchResponse submitted;
+  grpc::Status s = cluster.coordinator().SubmitSearch(Call().get(), submit, &submitted);
+  if (!s.ok()) Die("submit: " + s.error_message());
+  int64_t last = -1;
+  for (;;) {
+    v1::GetSearchRequest get;
+    get.set_job_id(submitted.job_id());
+    v1::GetSearchResponse job;
+    s = cluster.coordinator().GetSearch(Call().get(), get, &job);
+    if (!s.ok()) Die("get: " + s.error_message());
+    const v1::JobState state = job.job().state();
+    if (state == v1::JOB_STATE_SUCCEEDED) return job.job();
+    if (state == v1::JOB_STATE_FAILED || state == v1::JOB_STATE_CANCELLED) {
+      Die("job ended " + v1::JobState_Name(state) + ": " + job.job().error_message());
+    }
+    int64_t done = job.job().counts().evaluations_completed();
+    if (done / 50 != last / 50) {
+      Progress(absl::StrCat(done, " evaluations"));
+      last = done;
+    }
+    absl::SleepFor(absl::Seconds(1));
+  }
+}
+
+// The enumerated space: accuracy and power of every assignment.
+struct Table {
+  search::SearchSpace space;
+  std::map<search::Assignment, search::Outcome> outcomes;
+  std::map<search::Assignment, double> accuracy;
+};
+
+Table Enumerate(Cluster& cluster, int subset) {
+  v1::SearchSpec spec = BaseSpec(subset);
+  spec.set_strategy(v1::STRATEGY_EXHAUSTIVE);
+  spec.mutable_budget()->set_max_evaluations(1024);
+  v1::SearchJob job = RunJob(cluster, spec);
+  v1::GetResultsRequest request;
+  request.set_job_id(job.job_id());
+  request.set_include_all_points(true);
+  request.set_page_size(10000);
+  v1::GetResultsResponse results;
+  grpc::Status s = cluster.coordinator().GetResults(Call().get(), request, &results);
+  if (!s.ok()) Die("results: " + s.error_message());
+
+  std::map<std::string, int> candidate;
+  for (int c = 0; c < job.candidates_size(); ++c) candidate[job.candidates(c).id()] = c;
+  v1::DescribeModelRequest describe;
+  describe.mutable_model()->set_id(kModel);
+  v1::DescribeModelResponse model;
+  s = cluster.evaluator().DescribeModel(Call().get(), describe, &model);
+  if (!s.ok()) Die("describe: " + s.error_message());
+  // Decision of each layer: the group its name starts with.
+  auto decision_of = [](const std::string& layer) {
+    for (size_t d = 0; d < kGroups.size(); ++d) {
+      if (absl::StartsWith(layer, kGroups[d].substr(0, kGroups[d].size() - 1))) {
+        return static_cast<int>(d);
+      }
+    }
+    return -1;
+  };
+  Table t;
+  int64_t total = 0;
+  std::vector<double> macs(kGroups.size(), 0);
+  for (const auto& l : model.layers()) {
+    if (l.kind() != v1::LAYER_KIND_LINEAR && l.kind() != v1::LAYER_KIND_CONV2D) continue;
+    total += l.macs_per_image();
+    if (int d = decision_of(l.name()); d >= 0) macs[d] += static_cast<double>(l.macs_per_image());
+  }
+  for (double m : macs) t.space.mac_fraction.push_back(m / static_cast<double>(total));
+
+  auto add = [&](const v1::SearchPoint& p, double baseline_top1) {
+    search::Assignment a(kGroups.size(), 0);
+    for (const auto& la : p.configuration().assignments()) {
+      if (int d = decision_of(la.layer()); d >= 0) a[d] = candidate.at(la.multiplier().id());
+    }
+    t.outcomes[a] = {100.0 * (baseline_top1 - p.accuracy().top1()), p.power().relative_power()};
+    t.accuracy[a] = p.accuracy().top1();
+  };
+  const double base = results.baseline().accuracy().top1();
+  v1::SearchPoint exact;
+  *exact.mutable_configuration() = results.baseline().configuration();
+  *exact.mutable_accuracy() = results.baseline().accuracy();
+  exact.mutable_power()->set_relative_power(1.0);
+  add(exact, base);
+  for (const auto& p : results.points()) add(p, base);
+  if (t.outcomes.size() != 1024) Die(absl::StrCat("enumerated ", t.outcomes.size(), " of 1024"));
+  // saving[d][c] from the single-decision configurations (power is linear).
+  t.space.saving.assign(kGroups.size(), std::vector<double>(job.candidates_size(), 0));
+  for (size_t d = 0; d < kGroups.size(); ++d) {
+    for (int c = 1; c < job.candidates_size(); ++c) {
+      search::Assignment a(kGroups.size(), 0);
+      a[d] = c;
+      t.space.saving[d][c] = 1 - t.outcomes.at(a).relative_power;
+    }
+  }
+  return t;
+}
+
+struct Replay {
+  double hypervolume_fraction = 0;
+  double best_saving = 0;  // within the threshold; 0 when none
+};
+
+std::vector<search::ParetoPoint> Points(const Table& t,
+                                        const std::vector<search::Assignment>& seen) {
+  std::vector<search::ParetoPoint> out;
+  for (const auto& a : seen) {
+    out.push_back({search::AssignmentKey(a), t.accuracy.at(a), t.outcomes.at(a).relative_power});
+  }
+  return out;
+}
+
+// Drives `strategy` for `budget` evaluations with `parallel` in flight,
+// completing first in, first out; appends what it evaluated to `seen`.
+void Drive(search::Strategy& strategy, const Table& t, int64_t budget, int parallel,
+           std::vector<search::Assignment>* seen) {
+  std::deque<search::Assignment> in_flight;
+  int64_t done = 0;
+  while (done < budget) {
+    int want = static_cast<int>(std::min<int64_t>(parallel - static_cast<int>(in_flight.size()),
+                                                  budget - done - static_cast<int64_t>(in_flight.size())));
+    if (want > 0) {
+      for (auto& a : strategy.Propose(want)) in_flight.push_back(a);
+    }
+    if (in_flight.empty()) break;
+    search::Assignment a = in_flight.front();
+    in_flight.pop_front();
+    strategy.Observe(a, t.outcomes.at(a));
+    seen->push_back(a);
+    ++done;
+  }
+}
+
+Replay RunReplay(const Table& t, search::StrategyKind kind, uint64_t seed, int64_t budget,
+                 double reference_accuracy, double true_hypervolume) {
+  const double threshold = absl::GetFlag(FLAGS_threshold_pp);
+  const int parallel = absl::GetFlag(FLAGS_parallel);
+  const search::Assignment exact = t.space.Exact();
+  std::vector<search::Assignment> seen;
+  search::StrategyOptions options;
+  options.kind = kind;
+  options.seed = seed;
+  options.max_accuracy_drop_pp = threshold;
+  if (kind == search::StrategyKind::kMcts || kind == search::StrategyKind::kGreedy) {
+    std::vector<int> all;
+    for (int c = 1; c < t.space.candidates(); ++c) all.push_back(c);
+    search::SensitivityAnalysis analysis(t.space, all, 0);
+    Drive(analysis, t, budget, parallel, &seen);
+    options.sensitivity = analysis.table();
+  }
+  auto strategy = search::MakeStrategy(t.space, options);
+  if (!strategy.ok()) Die(std::string(strategy.status().message()));
+  (*strategy)->Observe(exact, t.outcomes.at(exact));
+  for (const auto& a : seen) (*strategy)->Observe(a, t.outcomes.at(a));
+  Drive(**strategy, t, budget - static_cast<int64_t>(seen.size()), parallel, &seen);
+  seen.push_back(exact);
+  Replay r;
+  r.hypervolume_fraction =
+      search::Hypervolume(search::NonDominated(Points(t, seen)), reference_accuracy, 1.0) /
+      true_hypervolume;
+  for (const auto& a : seen) {
+    const search::Outcome& o = t.outcomes.at(a);
+    if (o.accuracy_drop_pp <= threshold) r.best_saving = std::max(r.best_saving, 1 - o.relative_power);
+  }
+  return r;
+}
+
+const char* Name(search::StrategyKind k) {
+  switch (k) {
+    case search::StrategyKind::kMcts: return "MCTS";
+    case search::StrategyKind::kRandom: return "random";
+    case search::StrategyKind::kGreedy: return "greedy";
+    case search::StrategyKind::kNsga2: return "NSGA-II";
+    case search::StrategyKind::kExhaustive: return "exhaustive";
+  }
+  return "?";
+}
+
+}  // namespace
+}  // namespace transaxx
+
+int main(int argc, char** argv) {
+  using namespace transaxx;
+  absl::ParseCommandLine(argc, argv);
+  std::string work = absl::GetFlag(FLAGS_work_dir);
+  if (work.empty()) work = absl::StrCat(std::filesystem::temp_directory_path().string(),
+                                        "/transaxx_search_quality_", getpid());
+  std::filesystem::remove_all(work);
+  const int subset = absl::GetFlag(FLAGS_subset);
+  const int seeds = absl::GetFlag(FLAGS_seeds);
+
+  Progress("enumerating the space on a cluster of 2 evaluators");
+  absl::Time start = absl::Now();
+  Table table;
+  {
+    Cluster cluster(work + "/enumerate", 2);
+    table = Enumerate(cluster, subset);
+  }
+  const double enumerate_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::vector<search::Assignment> all;
+  double reference_accuracy = 1;
+  for (const auto& [a, acc] : table.accuracy) {
+    all.push_back(a);
+    reference_accuracy = std::min(reference_accuracy, acc);
+  }
+  const auto true_front = search::NonDominated(Points(table, all));
+  const double true_hv = search::Hypervolume(true_front, reference_accuracy, 1.0);
+  double true_best = 0;
+  for (const auto& [a, o] : table.outcomes) {
+    if (o.accuracy_drop_pp <= absl::GetFlag(FLAGS_threshold_pp)) {
+      true_best = std::max(true_best, 1 - o.relative_power);
+    }
+  }
+
+  std::printf("# Search quality and scaling\n\n");
+  std::printf("Reproduce: `./run bench search` (this machine: %d cores). Space: the demo model's "
+              "layers in %zu groups (%s) × %d multipliers (exact, evo:mul8s_1L2J, 1L2L, 1L2N) = "
+              "%zu configurations, each evaluated on the first %d images of the Fashion-MNIST "
+              "test split (int8, calibration: 512 stratified training images). Enumerated by an "
+              "EXHAUSTIVE job on 2 evaluators in %.0f s. True Pareto front: %zu points; "
+              "hypervolume reference: accuracy %.4f (the space's lowest), relative power 1. "
+              "Best saving within %.1f pp: %.4f.\n\n",
+              static_cast<int>(std::thread::hardware_concurrency()), kGroups.size(),
+              "patch_embed, blocks.0 … blocks.3", table.space.candidates(), all.size(), subset,
+              enumerate_seconds, true_front.size(), reference_accuracy,
+              absl::GetFlag(FLAGS_threshold_pp), true_best);
+  std::printf("## Hypervolume fraction of the true front\n\n");
+  std::printf("Each strategy replayed against the enumerated results as the coordinator drives "
+              "it (%d evaluations in flight; the sensitivity analysis, 15 evaluations, counted "
+              "in the budget of MCTS and greedy), %d seeds; mean [min, max]. Best saving: mean "
+              "best saving within the threshold found, as a fraction of the true best.\n\n",
+              absl::GetFlag(FLAGS_parallel), seeds);
+  std::printf("| strategy | 2%% of the space | 5%% | 10%% | best saving at 5%% | at 10%% |\n");
+  std::printf("|---|---|---|---|---|---|\n");
+  for (search::StrategyKind kind : {search::StrategyKind::kMcts, search::StrategyKind::kNsga2,
+                                    search::StrategyKind::kRandom,
+                                    search::StrategyKind::kGreedy}) {
+    std::printf("| %s |", Name(kind));
+    std::vector<double> best_at;
+    for (double fraction : {0.02, 0.05, 0.10}) {
+      const int64_t budget = static_cast<int64_t>(std::lround(fraction * all.size()));
+      std::vector<double> hv;
+      double best = 0;
+      for (int seed = 0; seed < seeds; ++seed) {
+        Replay r = RunReplay(table, kind, seed, budget, reference_accuracy, true_hv);
+        hv.push_back(r.hypervolume_fraction);
+        best += r.best_saving / seeds;
+      }
+      best_at.push_back(true_best > 0 ? best / true_best : 0);
+      double mean = std::accumulate(hv.begin(), hv.end(), 0.0) / static_cast<double>(hv.size());
+      std::printf(" %.3f [%.3f, %.3f] |", mean, *std::min_element(hv.begin(), hv.end()),
+                  *std::max_element(hv.begin(), hv.end()));
+    }
+    std::printf(" %.3f | %.3f |\n", best_at[1], best_at[2]);
+    std::fflush(stdout);
+  }
+
+  std::printf("\n## Wall time and evaluator utilization\n\n");
+  const int budget = absl::GetFlag(FLAGS_scaling_budget);
+  std::printf("One MCTS job of %d evaluations (default parameters, seed 0, %d images each) on "
+              "a fresh cluster (cold cache) of N evaluators, each with 1 compute thread and 1 "
+              "concurrent evaluation. Utilization = time in successful Evaluate calls / (wall "
+              "time × N), from the coordinator's metrics; baseline = the 1-evaluator run.\n\n",
+              budget, subset);
+  std::printf("| evaluators | wall time (s) | evaluations/s | speed-up vs 1 | utilization |\n");
+  std::printf("|---|---|---|---|---|\n");
+  double one = 0;
+  for (absl::string_view n_text : absl::StrSplit(absl::GetFlag(FLAGS_scaling_evaluators), ',')) {
+    int n = 0;
+    if (!absl::SimpleAtoi(n_text, &n) || n < 1) Die("bad --scaling_evaluators");
+    Progress(absl::StrCat("scaling run with ", n, " evaluators"));
+    Cluster cluster(absl::StrCat(work, "/scaling", n), n);
+    v1::SearchSpec spec = BaseSpec(subset);
+    spec.mutable_budget()->set_max_evaluations(budget);
+    const double busy_before = cluster.CoordinatorMetric("transaxx_coordinator_evaluation_seconds_sum");
+    v1::SearchJob job = RunJob(cluster, spec);
+    const double busy = cluster.CoordinatorMetric("transaxx_coordinator_evaluation_seconds_sum") - busy_before;
+    const double wall = static_cast<double>(job.end_time().seconds() - job.start_time().seconds()) +
+                        (job.end_time().nanos() - job.start_time().nanos()) * 1e-9;
+    if (one == 0) one = wall;
+    std::printf("| %d | %.1f | %.2f | %.2f | %.2f |\n", n, wall, budget / wall, one / wall,
+                busy / (wall * n));
+    std::fflush(stdout);
+  }
+  std::filesystem::remove_all(work);
+  return 0;
+}
