@@ -76,13 +76,17 @@ absl::Status ResolveSubset(const v1::ListDatasetsResponse& datasets, v1::Dataset
                  absl::StrCat("unknown dataset '", subset->dataset().id(), "'"));
 }
 
-absl::StatusOr<std::vector<v1::MultiplierInfo>> PowerCatalog(v1::PowerModel::Stub& power) {
+// The power model's multipliers matching `globs` (describing each costs the
+// power model error figures and a structure analysis, so ask for no more).
+absl::StatusOr<std::vector<v1::MultiplierInfo>> PowerCatalog(v1::PowerModel::Stub& power,
+                                                             const std::vector<std::string>& globs) {
   std::vector<v1::MultiplierInfo> out;
   std::string token;
   do {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
     v1::ListMultipliersRequest request;
+    for (const std::string& g : globs) request.mutable_filter()->add_id_globs(g);
     request.set_page_size(1000);
     request.set_page_token(token);
     v1::ListMultipliersResponse response;
@@ -99,8 +103,16 @@ absl::StatusOr<std::vector<v1::MultiplierInfo>> PowerCatalog(v1::PowerModel::Stu
 
 absl::Status ResolveCandidates(const v1::SearchSpec& spec, EvaluatorPool& pool,
                                v1::PowerModel::Stub& power, ResolvedSpec* out) {
-  absl::StatusOr<std::vector<v1::MultiplierInfo>> catalog = PowerCatalog(power);
-  if (!catalog.ok()) return catalog.status();
+  std::vector<std::string> globs(spec.candidate_multipliers().begin(),
+                                 spec.candidate_multipliers().end());
+  globs.push_back("exact");
+  absl::StatusOr<std::vector<v1::MultiplierInfo>> catalog = PowerCatalog(power, globs);
+  if (!catalog.ok()) {
+    // The power model names its filter's field; the user wrote the spec's.
+    return catalog.status().code() == absl::StatusCode::kInvalidArgument
+               ? Invalid("spec.candidate_multipliers", std::string(catalog.status().message()))
+               : catalog.status();
+  }
   const v1::MultiplierInfo* exact = nullptr;
   for (const auto& m : *catalog) {
     if (m.ref().id() == "exact") exact = &m;
@@ -126,7 +138,11 @@ absl::Status ResolveCandidates(const v1::SearchSpec& spec, EvaluatorPool& pool,
                                          "(see `transaxx multipliers list`)"));
     }
   }
-  auto evaluator_catalog = pool.ListMultipliers(v1::ListEvaluatorMultipliersRequest());
+  v1::ListEvaluatorMultipliersRequest evaluator_request;
+  for (const v1::MultiplierInfo* m : chosen) {
+    evaluator_request.mutable_filter()->add_id_globs(m->ref().id());
+  }
+  auto evaluator_catalog = pool.ListMultipliers(evaluator_request);
   if (!evaluator_catalog.ok()) return evaluator_catalog.status();
   std::map<std::string, std::string> evaluator_hash;
   for (const auto& m : evaluator_catalog->multipliers()) {
