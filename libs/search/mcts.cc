@@ -321,6 +321,21 @@ Assignment Mcts::Rollout(int32_t node, int depth, std::mt19937_64& rng) const {
 std::vector<Assignment> Mcts::Propose(int max_count) {
   std::vector<Assignment> out;
   std::mt19937_64 rng(SplitMix64(options_.seed ^ SplitMix64(static_cast<uint64_t>(taken_))));
+  if (!cheapest_considered_ && max_count > 0) {
+    cheapest_considered_ = true;
+    Assignment cheapest(space_.decisions(), 0);
+    for (int d = 0; d < space_.decisions(); ++d) {
+      for (int c = 1; c < space_.candidates(); ++c) {
+        if (space_.saving[d][c] > space_.saving[d][cheapest[d]]) cheapest[d] = c;
+      }
+    }
+    bool added = false;
+    const std::vector<int32_t> path = InsertPath(cheapest, &added);
+    if (added) {
+      for (int32_t n : path) ++nodes_[n].in_flight;
+      out.push_back(std::move(cheapest));
+    }
+  }
   while (static_cast<int>(out.size()) < max_count && !nodes_[0].exhausted) {
     const auto [expanded, depth] = Select(rng);
     for (int r = 0; r < std::max(1, options_.mcts.rollouts_per_expansion) &&

@@ -67,6 +67,11 @@
 // threshold too (the hypervolume counts all of it). The reward of an
 // observation is fixed when it is observed.
 //
+// Anchor. The first Propose call starts with the cheapest assignment (every
+// decision on its largest saving) unless it is taken: it is always on the
+// front (nothing is cheaper) and fixes the front's low-power end, which
+// the tree, drawn towards the threshold, would reach late.
+//
 // Determinism and resume. Each Propose call draws from a std::mt19937_64
 // seeded with the seed and the count of assignments taken so far; the tree
 // is a function of the taken assignments and of the observations in their
@@ -181,6 +186,8 @@ class Mcts : public Strategy {
   double lambda_high_ = 0;
   std::vector<Node> nodes_;  // nodes_[0] is the root
   int64_t taken_ = 0;
+  // Whether Propose has considered the cheapest assignment yet.
+  bool cheapest_considered_ = false;
   // The front of the observations, accuracy standing for −drop.
   ParetoArchive archive_;
 };
