@@ -25,7 +25,7 @@
 #include "libs/rpc/client_channel.h"
 #include "services/search_coordinator/job_store.h"
 #include "tests/support/http_get.h"
-#include "tests/support/subprocess.h"
+#include "tests/support/service_process.h"
 #include "transaxx/v1/evaluator.grpc.pb.h"
 #include "transaxx/v1/search.grpc.pb.h"
 
@@ -34,47 +34,25 @@ namespace {
 
 namespace v1 = transaxx::v1;
 using ::testing::HasSubstr;
-using transaxx::testing::Subprocess;
 
 const std::string kEvo = TRANSAXX_EVOAPPROX_DIR;
 const std::string kDemoModel = TRANSAXX_DEMO_MODEL_DIR;
 constexpr char kModel[] = "fashion-vit";
 
-// One service process announcing its ports.
-class Service {
- public:
-  explicit Service(std::vector<std::string> argv) {
-    auto p = Subprocess::Start(argv);
-    EXPECT_TRUE(p.ok()) << p.status();
-    if (!p.ok()) return;
-    process_ = *std::move(p);
-    auto line = process_->WaitForLine("\"msg\":\"serving\"", absl::Seconds(120));
-    EXPECT_TRUE(line.ok()) << line.status() << process_->output();
-    if (!line.ok()) return;
-    target_ = absl::StrCat("127.0.0.1:", transaxx::testing::JsonField(*line, "grpc_port"));
-    metrics_port_ = std::atoi(transaxx::testing::JsonField(*line, "metrics_port").c_str());
-  }
-  ~Service() {
-    if (process_ != nullptr) {
-      process_->Signal(SIGTERM);
-      process_->Wait(absl::Seconds(120)).IgnoreError();
-    }
-  }
-  void Kill() {
-    process_->Signal(SIGKILL);
-    process_->Wait(absl::Seconds(30)).IgnoreError();
-    process_.reset();
-  }
-  bool started() const { return !target_.empty(); }
-  const std::string& target() const { return target_; }
-  int metrics_port() const { return metrics_port_; }
-  const std::string& output() const { return process_->output(); }
+using transaxx::testing::ServiceProcess;
 
- private:
-  std::unique_ptr<Subprocess> process_;
-  std::string target_;
-  int metrics_port_ = 0;
-};
+std::unique_ptr<ServiceProcess> StartService(const std::vector<std::string>& argv) {
+  auto s = ServiceProcess::Start(argv);
+  EXPECT_TRUE(s.ok()) << s.status();
+  return s.ok() ? *std::move(s) : nullptr;
+}
+
+// kill -9, as a crash would.
+void Kill(std::unique_ptr<ServiceProcess>& service) {
+  service->process().Signal(SIGKILL);
+  service->process().Wait(absl::Seconds(30)).IgnoreError();
+  service.reset();
+}
 
 std::unique_ptr<grpc::ClientContext> Call(absl::Duration d = absl::Seconds(300)) {
   auto c = std::make_unique<grpc::ClientContext>();
@@ -104,27 +82,27 @@ class CoordinatorTest : public ::testing::Test {
     std::filesystem::create_directories(root_ + "/models");
     std::filesystem::create_directory_symlink(std::filesystem::absolute(kDemoModel),
                                               root_ + "/models/" + kModel);
-    power_ = std::make_unique<Service>(std::vector<std::string>{
+    power_ = StartService({
         TRANSAXX_POWER_MODEL, "--listen=127.0.0.1:0", "--metrics_listen=",
         "--multipliers_dir=" + kEvo, "--state_dir=" + root_ + "/power", "--warm_builtins=false"});
     for (int i = 0; i < 2; ++i) {
-      evaluators_.push_back(std::make_unique<Service>(std::vector<std::string>{
+      evaluators_.push_back(StartService({
           TRANSAXX_EVALUATOR, "--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
           "--models_dir=" + root_ + "/models", "--multipliers_dir=" + kEvo,
           absl::StrCat("--state_dir=", root_, "/evaluator", i), "--threads=1",
           "--max_concurrent=1", "--batch_size=32"}));
     }
-    ASSERT_TRUE(power_->started() && evaluators_[0]->started() && evaluators_[1]->started());
+    ASSERT_TRUE(power_ != nullptr && evaluators_[0] != nullptr && evaluators_[1] != nullptr);
     StartCoordinator();
   }
 
   void StartCoordinator() {
-    coordinator_ = std::make_unique<Service>(std::vector<std::string>{
+    coordinator_ = StartService({
         TRANSAXX_COORDINATOR, "--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
         "--state_dir=" + root_ + "/coordinator",
         "--evaluators=" + evaluators_[0]->target() + "," + evaluators_[1]->target(),
         "--power_model=" + power_->target(), "--evaluate_timeout=10m"});
-    ASSERT_TRUE(coordinator_->started());
+    ASSERT_NE(coordinator_, nullptr);
     rpc::ChannelOptions options;
     options.target = coordinator_->target();
     auto channel = rpc::ClientChannel::Create(options);
@@ -223,9 +201,9 @@ class CoordinatorTest : public ::testing::Test {
   }
 
   std::string root_;
-  std::unique_ptr<Service> power_;
-  std::vector<std::unique_ptr<Service>> evaluators_;
-  std::unique_ptr<Service> coordinator_;
+  std::unique_ptr<ServiceProcess> power_;
+  std::vector<std::unique_ptr<ServiceProcess>> evaluators_;
+  std::unique_ptr<ServiceProcess> coordinator_;
   std::unique_ptr<v1::SearchCoordinator::Stub> stub_;
 };
 
@@ -416,7 +394,7 @@ TEST_F(CoordinatorTest, CancelStopsAJobAndKeepsItsResults) {
 TEST_F(CoordinatorTest, AKilledEvaluatorLosesNoEvaluation) {
   const std::string job_id = Submit(Spec(14));
   WaitFor(job_id, [](const auto& j) { return j.counts().evaluations_completed() >= 4; });
-  evaluators_[0]->Kill();
+  Kill(evaluators_[0]);
   v1::SearchJob job = WaitFor(job_id, Terminal);
   EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.error_message();
   EXPECT_EQ(job.counts().evaluations_completed(), 14);
@@ -434,7 +412,7 @@ TEST_F(CoordinatorTest, AKilledEvaluatorLosesNoEvaluation) {
 TEST_F(CoordinatorTest, AKilledCoordinatorResumesWithoutReevaluating) {
   const std::string job_id = Submit(Spec(16));
   WaitFor(job_id, [](const auto& j) { return j.counts().evaluations_completed() >= 6; });
-  coordinator_->Kill();
+  Kill(coordinator_);
   // What the store held at the kill: never to be evaluated again.
   int64_t stored_before = 0;
   {

@@ -79,6 +79,8 @@ void Subprocess::Signal(int sig) {
 }
 
 absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
+  // Once reaped, the pid is gone: waitpid would fail until the deadline.
+  if (exit_code_.has_value()) return *exit_code_;
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
     int status = 0;
@@ -87,8 +89,8 @@ absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
       exited_ = true;
       while (ReadSome(absl::ZeroDuration()) && absl::Now() < deadline) {
       }
-      if (WIFEXITED(status)) return WEXITSTATUS(status);
-      return 128 + WTERMSIG(status);
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return *exit_code_;
     }
     if (absl::Now() >= deadline) {
       kill(pid_, SIGKILL);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@ class Subprocess {
   pid_t pid_;
   int fd_;
   bool exited_ = false;
+  std::optional<int> exit_code_;  // set once reaped
   std::string output_;
   size_t scanned_ = 0;
 };
