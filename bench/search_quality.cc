@@ -46,6 +46,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
 #include "libs/rpc/client_channel.h"
 #include "libs/search/hypervolume.h"
@@ -57,12 +59,15 @@
 #include "transaxx/v1/evaluator.grpc.pb.h"
 #include "transaxx/v1/search.grpc.pb.h"
 
-ABSL_FLAG(int, subset, 256, "images of the Fashion-MNIST test split every configuration is evaluated on");
+ABSL_FLAG(int, subset, 512, "images of the Fashion-MNIST test split every configuration is evaluated on");
 ABSL_FLAG(int, seeds, 5, "seeds per strategy and budget");
 ABSL_FLAG(int, parallel, 4, "evaluations in flight in the replay");
 ABSL_FLAG(double, threshold_pp, 1.0, "accuracy drop threshold, percentage points");
 ABSL_FLAG(int, scaling_budget, 40, "evaluations of each scaling job");
 ABSL_FLAG(std::string, scaling_evaluators, "1,2,4", "cluster sizes of the scaling runs");
+ABSL_FLAG(std::string, table, "",
+          "a file of enumerated results: read when it exists (skipping the enumeration), "
+          "written otherwise; for iterating on strategies");
 ABSL_FLAG(std::string, work_dir, "", "where the clusters keep state and logs (default: a temporary folder)");
 
 namespace transaxx {
@@ -260,6 +265,58 @@ Table Enumerate(Cluster& cluster, int subset) {
   return t;
 }
 
+// The table as text: "w W0 W1 …", one "s D S0 S1 …" per decision, one
+// "p KEY ACCURACY DROP POWER" per assignment.
+void SaveTable(const Table& t, const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) Die("cannot write " + path);
+  std::fprintf(f, "w");
+  for (double w : t.space.mac_fraction) std::fprintf(f, " %.17g", w);
+  std::fprintf(f, "\n");
+  for (size_t d = 0; d < t.space.saving.size(); ++d) {
+    std::fprintf(f, "s %zu", d);
+    for (double v : t.space.saving[d]) std::fprintf(f, " %.17g", v);
+    std::fprintf(f, "\n");
+  }
+  for (const auto& [a, o] : t.outcomes) {
+    std::fprintf(f, "p %s %.17g %.17g %.17g\n", search::AssignmentKey(a).c_str(), t.accuracy.at(a),
+                 o.accuracy_drop_pp, o.relative_power);
+  }
+  std::fclose(f);
+}
+
+Table LoadTable(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) Die("cannot read " + path);
+  Table t;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof(buffer), f) != nullptr) {
+    std::vector<std::string> words = absl::StrSplit(absl::StripAsciiWhitespace(buffer), ' ');
+    std::vector<double> values;
+    for (size_t i = 1; i < words.size(); ++i) {
+      double v = 0;
+      if (absl::SimpleAtod(words[i], &v)) values.push_back(v);
+    }
+    if (words[0] == "w") {
+      t.space.mac_fraction = values;
+    } else if (words[0] == "s" && !values.empty()) {
+      t.space.saving.emplace_back(values.begin() + 1, values.end());
+    } else if (words[0] == "p" && words.size() == 5) {
+      search::Assignment a;
+      for (absl::string_view part : absl::StrSplit(words[1], '.')) {
+        int c = 0;
+        if (!absl::SimpleAtoi(part, &c)) Die("bad assignment in " + path);
+        a.push_back(c);
+      }
+      if (values.size() != 3) Die("bad line in " + path);
+      t.accuracy[a] = values[0];
+      t.outcomes[a] = {values[1], values[2]};
+    }
+  }
+  std::fclose(f);
+  return t;
+}
+
 struct Replay {
   double hypervolume_fraction = 0;
   double best_saving = 0;  // within the threshold; 0 when none
@@ -356,9 +413,13 @@ int main(int argc, char** argv) {
   Progress("enumerating the space on a cluster of 2 evaluators");
   absl::Time start = absl::Now();
   Table table;
-  {
+  const std::string table_file = absl::GetFlag(FLAGS_table);
+  if (!table_file.empty() && std::filesystem::exists(table_file)) {
+    table = LoadTable(table_file);
+  } else {
     Cluster cluster(work + "/enumerate", 2);
     table = Enumerate(cluster, subset);
+    if (!table_file.empty()) SaveTable(table, table_file);
   }
   const double enumerate_seconds = absl::ToDoubleSeconds(absl::Now() - start);
   std::vector<search::Assignment> all;
