@@ -69,7 +69,9 @@ stop_cluster() {
 start() {
   local name="$1" binary="$2" log="$logs/$1.log" line pid
   shift 2
-  "$binary" --listen=127.0.0.1:0 --metrics_listen= "$@" >"$log" 2>&1 &
+  # Its own session: Ctrl-C reaches this script, which cancels the search
+  # before it stops the services, not the services behind its back.
+  setsid "$binary" --listen=127.0.0.1:0 --metrics_listen= "$@" >"$log" 2>&1 &
   pid="$!"
   PIDS+=("$pid")
   for _ in $(seq 1 1200); do
@@ -138,7 +140,15 @@ job="$("$cli" search submit --server "$coordinator" --name demo --model fashion-
   --multipliers "$candidates" --max_drop "$max_drop" --max_evaluations "$budget" \
   --sensitivity_evaluations "$sensitivity" --seed 0)"
 say "job $job: watching (Ctrl-C stops the demo and its cluster)"
-"$cli" search watch "$job" --server "$coordinator"
+"$cli" search watch "$job" --server "$coordinator" || true
+# Ctrl-C ends the watch (which leaves jobs alone) cleanly, so look at the job.
+state="$("$cli" search get "$job" --server "$coordinator" --output json |
+  "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin).get("state", ""))')"
+case "$state" in
+  *RUNNING* | *QUEUED*) on_interrupt ;;
+  *SUCCEEDED*) ;;
+  *) die "job $job ended $state; see $logs/coordinator.log" ;;
+esac
 "$cli" search results "$job" --server "$coordinator" | tee "$out/results.txt"
 "$cli" search results "$job" --server "$coordinator" --output json >"$out/pareto.json"
 "$cli" search results "$job" --server "$coordinator" --output csv >"$out/pareto.csv"

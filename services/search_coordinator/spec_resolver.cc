@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -162,6 +163,14 @@ absl::Status ResolveCandidates(const v1::SearchSpec& spec, EvaluatorPool& pool,
     }
     double relative = 1;
     if (m != exact) {
+      if (!m->hardware().has_relative_power() &&
+          m->hardware().provenance() == v1::FIGURE_PROVENANCE_UNKNOWN &&
+          absl::StrContains(m->hardware().source(), "pending")) {
+        // Transient: the power model is synthesizing it right now.
+        return absl::UnavailableError(absl::StrCat(
+            "multiplier '", m->ref().id(),
+            "': the power model is estimating its power by synthesis; retry shortly"));
+      }
       if (!m->hardware().has_relative_power()) {
         return absl::FailedPreconditionError(absl::StrCat(
             "multiplier '", m->ref().id(),
