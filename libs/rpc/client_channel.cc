@@ -1,7 +1,6 @@
 #include "libs/rpc/client_channel.h"
 
 #include <arpa/inet.h>
-#include <netdb.h>
 
 #include <vector>
 
@@ -21,31 +20,15 @@ namespace {
 
 enum class Family { kIpv4, kIpv6 };
 
-// The address of `host` as an IP literal of its family, resolving names.
+// The address of `host` as an IP literal of its family, resolving names
+// (the resolver's first address).
 absl::StatusOr<std::pair<Family, std::string>> ResolveHost(const std::string& host) {
+  absl::StatusOr<std::vector<std::string>> addresses = ResolveAddresses(host);
+  if (!addresses.ok()) return addresses.status();
+  const std::string& first = addresses->front();
   in_addr v4{};
-  in6_addr v6{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return std::make_pair(Family::kIpv4, host);
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return std::make_pair(Family::kIpv6, host);
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* result = nullptr;
-  if (getaddrinfo(host.c_str(), nullptr, &hints, &result) != 0 || result == nullptr) {
-    return absl::NotFoundError(absl::StrCat("host '", host, "' does not resolve"));
-  }
-  char text[INET6_ADDRSTRLEN] = {};
-  std::pair<Family, std::string> out;
-  if (result->ai_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(result->ai_addr)->sin_addr, text,
-              sizeof(text));
-    out = {Family::kIpv4, text};
-  } else {
-    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(result->ai_addr)->sin6_addr, text,
-              sizeof(text));
-    out = {Family::kIpv6, text};
-  }
-  freeaddrinfo(result);
-  return out;
+  return std::make_pair(inet_pton(AF_INET, first.c_str(), &v4) == 1 ? Family::kIpv4 : Family::kIpv6,
+                        first);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #define TRANSAXX_LIBS_RPC_HOST_PORT_H_
 
 #include <string>
+#include <vector>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
@@ -24,6 +25,11 @@ struct HostPort {
 // INVALID_ARGUMENT naming `text` when it is not HOST:PORT with a port in
 // 0..65535 and a non-empty host.
 absl::StatusOr<HostPort> ParseHostPort(absl::string_view text);
+
+// The IP addresses (literals, without brackets) `host` stands for: an IP
+// literal itself, else every address the resolver gives, in its order,
+// without repeats. NOT_FOUND naming the host when it does not resolve.
+absl::StatusOr<std::vector<std::string>> ResolveAddresses(const std::string& host);
 
 }  // namespace transaxx::rpc
 

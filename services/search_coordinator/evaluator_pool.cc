@@ -1,8 +1,5 @@
 #include "services/search_coordinator/evaluator_pool.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-
 #include <algorithm>
 #include <set>
 #include <utility>
@@ -41,32 +38,6 @@ absl::Status FromGrpc(const grpc::Status& s, const std::string& address) {
   if (s.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
                       absl::StrCat("evaluator ", address, ": ", s.error_message()));
-}
-
-// Every address `host` resolves to (IP literals pass through).
-absl::StatusOr<std::vector<std::string>> ResolveAll(const std::string& host) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* result = nullptr;
-  if (getaddrinfo(host.c_str(), nullptr, &hints, &result) != 0 || result == nullptr) {
-    return absl::NotFoundError(absl::StrCat("host '", host, "' does not resolve"));
-  }
-  std::set<std::string> out;
-  for (addrinfo* a = result; a != nullptr; a = a->ai_next) {
-    char text[INET6_ADDRSTRLEN] = {};
-    if (a->ai_family == AF_INET) {
-      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr, text,
-                sizeof(text));
-    } else if (a->ai_family == AF_INET6) {
-      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr, text,
-                sizeof(text));
-    } else {
-      continue;
-    }
-    out.insert(text);
-  }
-  freeaddrinfo(result);
-  return std::vector<std::string>(out.begin(), out.end());
 }
 
 absl::Duration Backoff(const EvaluatorPoolOptions& o, int attempt) {
@@ -157,7 +128,7 @@ absl::Status EvaluatorPool::Resolve() {
   if (absl::ConsumePrefix(&target, "dns:///")) {
     absl::StatusOr<rpc::HostPort> hp = rpc::ParseHostPort(target);
     if (!hp.ok()) return hp.status();
-    auto ips = ResolveAll(hp->host);
+    auto ips = rpc::ResolveAddresses(hp->host);
     if (!ips.ok()) return ips.status();
     for (const std::string& ip : *ips) addresses.push_back(rpc::HostPort{ip, hp->port}.ToString());
     tls_name = hp->host;
