@@ -424,9 +424,7 @@ absl::StatusOr<v1::GetResultsResponse> CoordinatorService::Results(
     for (int64_t i = offset; i < search_points && i < offset + page; ++i) {
       v1::SearchPoint* p = response.add_points();
       *p = candidates[baseline_points + i];
-      p->set_on_front(archive.Contains(p->config_hash()) &&
-                      std::any_of(archive.front().begin(), archive.front().end(),
-                                  [&](const auto& f) { return f.id == p->config_hash(); }));
+      p->set_on_front(archive.Contains(p->config_hash()));
     }
     if (offset + page < search_points) response.set_next_page_token(PageToken(offset + page));
   }
