@@ -121,12 +121,7 @@ class Cluster {
   double CoordinatorMetric(const std::string& name) {
     auto text = transaxx::testing::HttpGet(cluster_->coordinator().metrics_port(), "/metrics");
     if (!text.ok()) Die(std::string(text.status().message()));
-    for (absl::string_view line : absl::StrSplit(text->body, '\n')) {
-      if (!absl::StartsWith(line, name + " ")) continue;
-      double v = 0;
-      if (absl::SimpleAtod(line.substr(name.size() + 1), &v)) return v;
-    }
-    return 0;
+    return transaxx::testing::MetricSum(text->body, name);
   }
 
  private:

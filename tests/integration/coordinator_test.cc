@@ -18,10 +18,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "libs/rpc/client_channel.h"
 #include "services/search_coordinator/job_store.h"
 #include "tests/support/http_get.h"
@@ -58,19 +55,6 @@ std::unique_ptr<grpc::ClientContext> Call(absl::Duration d = absl::Seconds(300))
   auto c = std::make_unique<grpc::ClientContext>();
   c->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(d));
   return c;
-}
-
-// A metric's value summed over its series, from a /metrics text.
-double MetricSum(const std::string& text, const std::string& name) {
-  double sum = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (!absl::StartsWith(line, name)) continue;
-    absl::string_view rest = line.substr(name.size());
-    if (!rest.empty() && rest[0] != ' ' && rest[0] != '{') continue;
-    double v = 0;
-    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) sum += v;
-  }
-  return sum;
 }
 
 class CoordinatorTest : public ::testing::Test {
@@ -197,7 +181,7 @@ class CoordinatorTest : public ::testing::Test {
   double CoordinatorMetric(const std::string& name) {
     auto text = transaxx::testing::HttpGet(coordinator_->metrics_port(), "/metrics");
     EXPECT_TRUE(text.ok()) << text.status();
-    return text.ok() ? MetricSum(text->body, name) : -1;
+    return text.ok() ? transaxx::testing::MetricSum(text->body, name) : -1;
   }
 
   std::string root_;

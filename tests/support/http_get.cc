@@ -5,8 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace transaxx::testing {
 
@@ -42,6 +44,18 @@ absl::StatusOr<HttpResponse> HttpGet(int port, const std::string& path) {
   response.headers = raw.substr(0, split);
   response.body = raw.substr(split + 4);
   return response;
+}
+
+double MetricSum(const std::string& text, const std::string& name) {
+  double sum = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (!absl::StartsWith(line, name)) continue;
+    absl::string_view rest = line.substr(name.size());
+    if (!rest.empty() && rest[0] != ' ' && rest[0] != '{') continue;
+    double v = 0;
+    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) sum += v;
+  }
+  return sum;
 }
 
 }  // namespace transaxx::testing

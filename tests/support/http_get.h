@@ -1,7 +1,7 @@
 // A minimal HTTP/1.0 GET over loopback, for scraping /metrics in tests
-// without any client library.
+// without any client library, and the value of a metric in what it returns.
 //
-// Thread-safety: a pure function.
+// Thread-safety: pure functions.
 #ifndef TRANSAXX_TESTS_SUPPORT_HTTP_GET_H_
 #define TRANSAXX_TESTS_SUPPORT_HTTP_GET_H_
 
@@ -19,6 +19,10 @@ struct HttpResponse {
 
 // GET http://127.0.0.1:`port``path`. UNAVAILABLE when nothing listens.
 absl::StatusOr<HttpResponse> HttpGet(int port, const std::string& path);
+
+// The value of metric `name` in a Prometheus text exposition, summed over
+// its labelled series; 0 when it has none.
+double MetricSum(const std::string& text, const std::string& name);
 
 }  // namespace transaxx::testing
 
