@@ -43,7 +43,7 @@ at::Tensor ApproxSite::Linear(const at::Tensor& x, const at::Tensor& weight,
   if (!quantization_) return at::linear(x, weight, bias);
   return approx::ApproxLinear(x, weight, bias, quantization_->multiplier,
                               quantization_->activation_amax[0],
-                              quantization_->weight_quantization);
+                              quantization_->weight_quantization, quantization_->gradient.get());
 }
 
 at::Tensor ApproxSite::Conv2d(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
@@ -52,7 +52,8 @@ at::Tensor ApproxSite::Conv2d(const at::Tensor& x, const at::Tensor& weight, con
   if (!quantization_) return at::conv2d(x, weight, bias, {stride, stride});
   return approx::ApproxConv2d(x, weight, bias, quantization_->multiplier,
                               quantization_->activation_amax[0],
-                              quantization_->weight_quantization, {stride, stride}, {0, 0});
+                              quantization_->weight_quantization, {stride, stride}, {0, 0},
+                              quantization_->gradient.get());
 }
 
 at::Tensor ApproxSite::Matmul(const at::Tensor& a, const at::Tensor& b) {
@@ -60,7 +61,7 @@ at::Tensor ApproxSite::Matmul(const at::Tensor& a, const at::Tensor& b) {
   Record(1, b);
   if (!quantization_) return at::matmul(a, b);
   return approx::ApproxMatmul(a, b, quantization_->multiplier, quantization_->activation_amax[0],
-                              quantization_->activation_amax[1]);
+                              quantization_->activation_amax[1], quantization_->gradient.get());
 }
 
 }  // namespace transaxx::nn

@@ -13,6 +13,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "libs/approx/config_power.h"
 #include "libs/approx/multiplier.h"
 #include "libs/approx/torch/approx_ops.h"
+#include "libs/approx/torch/table_gradient.h"
 
 namespace transaxx::nn {
 
@@ -31,6 +33,9 @@ struct SiteQuantization {
   // (the input), two for a matmul (both factors).
   std::vector<float> activation_amax;
   approx::WeightQuantization weight_quantization = approx::WeightQuantization::kPerChannel;
+  // The multiplier's table-aware gradient (table_gradient.h); null:
+  // straight-through.
+  std::shared_ptr<const approx::TableGradient> gradient;
 };
 
 class ApproxSite {

@@ -108,7 +108,8 @@ void UseFloat(LoadedModel& model) {
 absl::Status ApplyConfiguration(LoadedModel& model,
                                 const std::vector<std::pair<std::string, std::string>>& assignments,
                                 const approx::Catalog& catalog, const ActivationRanges& ranges,
-                                approx::WeightQuantization weight_quantization) {
+                                approx::WeightQuantization weight_quantization,
+                                approx::GradientMode gradient_mode) {
   std::map<ApproxSite*, SiteQuantization> plan;
   for (const auto& [layer, id] : assignments) {
     ApproxSite* site = model.module->site(layer);
@@ -126,7 +127,10 @@ absl::Status ApplyConfiguration(LoadedModel& model,
       return absl::FailedPreconditionError(
           absl::StrCat("the calibration has no activation range for layer ", layer));
     }
-    plan.emplace(site, SiteQuantization{entry->multiplier, range->second, weight_quantization});
+    plan.emplace(site, SiteQuantization{entry->multiplier, range->second, weight_quantization,
+                                        gradient_mode == approx::GradientMode::kTableAware
+                                            ? approx::CachedTableGradient(entry->multiplier)
+                                            : nullptr});
   }
   for (ApproxSite* s : model.module->sites()) {
     auto it = plan.find(s);

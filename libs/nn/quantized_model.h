@@ -23,6 +23,7 @@
 #include "libs/approx/calibration.h"
 #include "libs/approx/catalog.h"
 #include "libs/approx/torch/approx_ops.h"
+#include "libs/approx/torch/table_gradient.h"
 #include "libs/data/image_set.h"
 #include "libs/nn/model_dir.h"
 
@@ -61,13 +62,16 @@ void UseFloat(LoadedModel& model);
 
 // Quantizes each (layer, multiplier ID) of `assignments` (ResolveConfig)
 // with the catalog's multiplier and the calibrated ranges; every other site
-// runs in float. All or nothing: NOT_FOUND / INVALID_ARGUMENT naming an
+// runs in float. `gradient_mode` chooses the backward pass of the quantized
+// sites for fine-tuning (approx_ops.h); it does not change the forward. All or nothing: NOT_FOUND / INVALID_ARGUMENT naming an
 // unknown multiplier or layer, FAILED_PRECONDITION for a layer the ranges
 // do not cover, and the model is left unchanged.
 absl::Status ApplyConfiguration(LoadedModel& model,
                                 const std::vector<std::pair<std::string, std::string>>& assignments,
                                 const approx::Catalog& catalog, const ActivationRanges& ranges,
-                                approx::WeightQuantization weight_quantization);
+                                approx::WeightQuantization weight_quantization,
+                                approx::GradientMode gradient_mode =
+                                    approx::GradientMode::kStraightThrough);
 
 }  // namespace transaxx::nn
 

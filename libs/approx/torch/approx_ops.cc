@@ -15,6 +15,7 @@
 #include "libs/approx/reference_gemm.h"
 #include "libs/approx/structure_cache.h"
 #include "libs/approx/torch/structured_gemm.h"
+#include "libs/approx/torch/table_gradient.h"
 
 #if TRANSAXX_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
@@ -107,11 +108,81 @@ at::Tensor QuantizedWeightOperand(const at::Tensor& weight, const QuantParams& p
   return QuantizeInt8(weight, params).reshape({weight.size(0), -1}).t().contiguous();
 }
 
+// Table-aware gradients (table_gradient.h) of the approximate product
+// c = a·b of a [..., M, K] and b [..., K, N] (batch dimensions broadcast),
+// given their quantized values qa and qb (int8, shaped alike), the scale sa
+// of a and sb of b (a scalar, or one per column n of b):
+//   dL/da[m,k] = Σ_n g[m,n] · sb[n] · DA(qa[m,k], qb[k,n])
+//   dL/db[k,n] = Σ_m g[m,n] · sa · DB(qa[m,k], qb[k,n]).
+// With DA = b + Σ_r u_r(a) v_r(b), the b term is the straight-through
+// gradient g·bᵀ (the float operand standing for sb·qb), and each residual
+// term is one GEMM; DB alike. `factors` are da_u, da_v, db_p, db_q on the
+// operands' device.
+std::pair<at::Tensor, at::Tensor> TableAwareGrads(const at::Tensor& grad, const at::Tensor& a,
+                                                  const at::Tensor& b, const at::Tensor& qa,
+                                                  const at::Tensor& qb, double sa,
+                                                  const at::Tensor& sb,
+                                                  const std::vector<at::Tensor>& factors,
+                                                  bool need_a, bool need_b) {
+  const at::Tensor ia = qa.to(at::kLong).add_(128);
+  const at::Tensor ib = qb.to(at::kLong).add_(128);
+  auto lookup = [](const at::Tensor& factor, int64_t r, const at::Tensor& index) {
+    return factor[r].take(index);
+  };
+  at::Tensor grad_a, grad_b;
+  if (need_a) {
+    at::Tensor sum = grad.matmul(b.transpose(-2, -1));
+    const at::Tensor scaled = grad * sb;
+    for (int64_t r = 0; r < factors[0].size(0); ++r) {
+      sum = sum + lookup(factors[0], r, ia) *
+                      scaled.matmul(lookup(factors[1], r, ib).transpose(-2, -1));
+    }
+    grad_a = at::sum_to(sum, a.sizes());
+  }
+  if (need_b) {
+    at::Tensor sum = a.transpose(-2, -1).matmul(grad);
+    for (int64_t r = 0; r < factors[2].size(0); ++r) {
+      sum = sum + lookup(factors[3], r, ib) *
+                      lookup(factors[2], r, ia).transpose(-2, -1).matmul(grad).mul_(sa);
+    }
+    grad_b = at::sum_to(sum, b.sizes());
+  }
+  return {grad_a, grad_b};
+}
+
+// The factors of `gradient` on `device`, in TableAwareGrads' order.
+std::vector<at::Tensor> FactorsOn(const TableGradient& gradient, const at::Device& device) {
+  return {gradient.da_u.to(device), gradient.da_v.to(device), gradient.db_p.to(device),
+          gradient.db_q.to(device)};
+}
+
+// Saved tensors of a table-aware op: its float operands, their quantized
+// values, then the four factors.
+void SaveForBackward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& y,
+                     const at::Tensor& qx, const at::Tensor& qy, const TableGradient* gradient) {
+  ctx->saved_data["table_aware"] = gradient != nullptr;
+  if (gradient == nullptr) {
+    ctx->save_for_backward({x, y});
+    return;
+  }
+  std::vector<at::Tensor> saved = {x, y, qx, qy};
+  for (at::Tensor& f : FactorsOn(*gradient, x.device())) saved.push_back(std::move(f));
+  ctx->save_for_backward(saved);
+}
+
+// The scales of weight output channels as a tensor on `device`.
+at::Tensor ScalesTensor(const std::vector<double>& scales, const at::Device& device) {
+  return at::tensor(scales, at::kDouble).to(at::kFloat).to(device);
+}
+
+std::vector<double> AsDoubles(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+
 class LinearFunction : public torch::autograd::Function<LinearFunction> {
  public:
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, const at::Tensor& weight,
                             const std::optional<at::Tensor>& bias, const Multiplier& multiplier,
-                            float input_amax, WeightQuantization weight_quantization) {
+                            float input_amax, WeightQuantization weight_quantization,
+                            const TableGradient* gradient) {
     CheckFloat(input, "input");
     CheckFloatBeside(weight, "weight", input, "input");
     TORCH_CHECK(weight.dim() == 2, "linear weight must be [out, in], got ", weight.sizes());
@@ -130,8 +201,10 @@ class LinearFunction : public torch::autograd::Function<LinearFunction> {
     std::vector<int64_t> out_shape(input.sizes().begin(), input.sizes().end());
     out_shape.back() = weight.size(0);
 
-    ctx->save_for_backward({input, weight});
+    SaveForBackward(ctx, input, weight, a, w, gradient);
     ctx->saved_data["has_bias"] = Defined(bias);
+    ctx->saved_data["input_scale"] = static_cast<double>(input_params.scales[0]);
+    ctx->saved_data["weight_scales"] = AsDoubles(weight_params.scales);
     return out.reshape(out_shape);
   }
 
@@ -143,12 +216,23 @@ class LinearFunction : public torch::autograd::Function<LinearFunction> {
     const bool has_bias = ctx->saved_data["has_bias"].toBool();
     const int64_t rows = c10::multiply_integers(input.sizes().slice(0, input.dim() - 1));
     const at::Tensor grad_2d = grad.reshape({rows, weight.size(0)});
+    const at::Tensor input_2d = input.reshape({rows, weight.size(1)});
     at::Tensor grad_input, grad_weight, grad_bias;
-    if (ctx->needs_input_grad(0)) grad_input = grad.matmul(weight);
-    if (ctx->needs_input_grad(1))
-      grad_weight = grad_2d.t().mm(input.reshape({rows, weight.size(1)}));
+    if (ctx->saved_data["table_aware"].toBool()) {
+      auto [ga, gb] = TableAwareGrads(
+          grad_2d, input_2d, weight.t(), saved[2], saved[3],
+          ctx->saved_data["input_scale"].toDouble(),
+          ScalesTensor(ctx->saved_data["weight_scales"].toDoubleVector(), input.device()),
+          {saved.begin() + 4, saved.end()}, ctx->needs_input_grad(0), ctx->needs_input_grad(1));
+      if (ga.defined()) grad_input = ga.reshape(input.sizes());
+      if (gb.defined()) grad_weight = gb.t();
+    } else {
+      if (ctx->needs_input_grad(0)) grad_input = grad.matmul(weight);
+      if (ctx->needs_input_grad(1)) grad_weight = grad_2d.t().mm(input_2d);
+    }
     if (has_bias && ctx->needs_input_grad(2)) grad_bias = grad_2d.sum(0);
-    return {grad_input, grad_weight, grad_bias, at::Tensor(), at::Tensor(), at::Tensor()};
+    return {grad_input,   grad_weight,  grad_bias,   at::Tensor(),
+            at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -157,7 +241,8 @@ class Conv2dFunction : public torch::autograd::Function<Conv2dFunction> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, const at::Tensor& weight,
                             const std::optional<at::Tensor>& bias, const Multiplier& multiplier,
                             float input_amax, WeightQuantization weight_quantization,
-                            std::array<int64_t, 2> stride, std::array<int64_t, 2> padding) {
+                            std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
+                            const TableGradient* gradient) {
     CheckFloat(input, "input");
     CheckFloatBeside(weight, "weight", input, "input");
     TORCH_CHECK(weight.dim() == 4, "conv2d weight must be [out, in, kh, kw], got ", weight.sizes());
@@ -189,8 +274,10 @@ class Conv2dFunction : public torch::autograd::Function<Conv2dFunction> {
     const at::Tensor out = DequantizeSums(ApproxGemmInt8(multiplier, a, w), input_params.scales[0],
                                           weight_params.scales, bias);
 
-    ctx->save_for_backward({input, weight});
+    SaveForBackward(ctx, input, weight, a, w, gradient);
     ctx->saved_data["has_bias"] = Defined(bias);
+    ctx->saved_data["input_scale"] = static_cast<double>(input_params.scales[0]);
+    ctx->saved_data["weight_scales"] = AsDoubles(weight_params.scales);
     ctx->saved_data["stride"] = std::vector<int64_t>(stride.begin(), stride.end());
     ctx->saved_data["padding"] = std::vector<int64_t>(padding.begin(), padding.end());
     return out.reshape({batch, out_h, out_w, out_channels}).permute({0, 3, 1, 2}).contiguous();
@@ -203,6 +290,7 @@ class Conv2dFunction : public torch::autograd::Function<Conv2dFunction> {
     const bool has_bias = ctx->saved_data["has_bias"].toBool();
     const std::vector<int64_t> stride = ctx->saved_data["stride"].toIntVector();
     const std::vector<int64_t> padding = ctx->saved_data["padding"].toIntVector();
+    if (ctx->saved_data["table_aware"].toBool()) return TableAwareBackward(ctx, grad_outputs[0]);
     const std::vector<int64_t> bias_sizes = {weight.size(0)};
     auto [grad_input, grad_weight, grad_bias] = at::convolution_backward(
         grad_outputs[0], input, weight,
@@ -210,7 +298,41 @@ class Conv2dFunction : public torch::autograd::Function<Conv2dFunction> {
         /*dilation=*/{1, 1}, /*transposed=*/false, /*output_padding=*/{0, 0},
         /*groups=*/1,
         {ctx->needs_input_grad(0), ctx->needs_input_grad(1), has_bias && ctx->needs_input_grad(2)});
-    return {grad_input,   grad_weight,  grad_bias,    at::Tensor(),
+    return {grad_input,   grad_weight,  grad_bias,    at::Tensor(), at::Tensor(),
+            at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+
+ private:
+  // The GEMM form of the forward pass: the gradients of the patches (the
+  // GEMM's A) fold back onto the input with col2im, where overlapping
+  // patches add up.
+  static variable_list TableAwareBackward(AutogradContext* ctx, const at::Tensor& grad) {
+    const variable_list saved = ctx->get_saved_variables();
+    const at::Tensor& input = saved[0];
+    const at::Tensor& weight = saved[1];
+    const std::vector<int64_t> stride = ctx->saved_data["stride"].toIntVector();
+    const std::vector<int64_t> padding = ctx->saved_data["padding"].toIntVector();
+    const int64_t batch = input.size(0), out_channels = weight.size(0);
+    const int64_t kh = weight.size(2), kw = weight.size(3);
+    const at::Tensor columns = at::im2col(input, {kh, kw}, {1, 1}, padding, stride);
+    const int64_t positions = columns.size(2), depth = columns.size(1);
+    const at::Tensor patches = columns.transpose(1, 2).reshape({batch * positions, depth});
+    const at::Tensor grad_2d = grad.permute({0, 2, 3, 1}).reshape({batch * positions, out_channels});
+    auto [grad_patches, grad_w] = TableAwareGrads(
+        grad_2d, patches, weight.reshape({out_channels, depth}).t(), saved[2], saved[3],
+        ctx->saved_data["input_scale"].toDouble(),
+        ScalesTensor(ctx->saved_data["weight_scales"].toDoubleVector(), input.device()),
+        {saved.begin() + 4, saved.end()}, ctx->needs_input_grad(0), ctx->needs_input_grad(1));
+    at::Tensor grad_input, grad_weight, grad_bias;
+    if (grad_patches.defined()) {
+      grad_input = at::col2im(grad_patches.reshape({batch, positions, depth}).transpose(1, 2),
+                              {input.size(2), input.size(3)}, {kh, kw}, {1, 1}, padding, stride);
+    }
+    if (grad_w.defined()) grad_weight = grad_w.t().reshape(weight.sizes());
+    if (ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(2)) {
+      grad_bias = grad_2d.sum(0);
+    }
+    return {grad_input,   grad_weight,  grad_bias,    at::Tensor(), at::Tensor(),
             at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
@@ -218,7 +340,8 @@ class Conv2dFunction : public torch::autograd::Function<Conv2dFunction> {
 class MatmulFunction : public torch::autograd::Function<MatmulFunction> {
  public:
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& a, const at::Tensor& b,
-                            const Multiplier& multiplier, float a_amax, float b_amax) {
+                            const Multiplier& multiplier, float a_amax, float b_amax,
+                            const TableGradient* gradient) {
     CheckFloat(a, "a");
     CheckFloatBeside(b, "b", a, "a");
     TORCH_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul operands must be at least 2-D, got ",
@@ -236,13 +359,17 @@ class MatmulFunction : public torch::autograd::Function<MatmulFunction> {
       shape.insert(shape.end(), {rows, cols});
       return q.expand(shape).reshape({batch_count, rows, cols}).contiguous();
     };
-    const at::Tensor qa = expand(QuantizeInt8(a, a_params), m, k);
-    const at::Tensor qb = expand(QuantizeInt8(b, b_params), k, n);
+    const at::Tensor a_int8 = QuantizeInt8(a, a_params);
+    const at::Tensor b_int8 = QuantizeInt8(b, b_params);
+    const at::Tensor qa = expand(a_int8, m, k);
+    const at::Tensor qb = expand(b_int8, k, n);
     at::Tensor sums = at::empty({batch_count, m, n}, qa.options().dtype(at::kInt));
     for (int64_t i = 0; i < batch_count; ++i) sums[i].copy_(ApproxGemmInt8(multiplier, qa[i], qb[i]));
     const at::Tensor out = sums.to(at::kFloat).mul_(a_params.scales[0] * b_params.scales[0]);
 
-    ctx->save_for_backward({a, b});
+    SaveForBackward(ctx, a, b, a_int8, b_int8, gradient);
+    ctx->saved_data["a_scale"] = static_cast<double>(a_params.scales[0]);
+    ctx->saved_data["b_scale"] = static_cast<double>(b_params.scales[0]);
     batch.insert(batch.end(), {m, n});
     return out.reshape(batch);
   }
@@ -254,9 +381,21 @@ class MatmulFunction : public torch::autograd::Function<MatmulFunction> {
     const at::Tensor& grad = grad_outputs[0];
     // Broadcast batch dimensions get the sum of their gradients.
     at::Tensor grad_a, grad_b;
-    if (ctx->needs_input_grad(0)) grad_a = at::sum_to(grad.matmul(b.transpose(-2, -1)), a.sizes());
-    if (ctx->needs_input_grad(1)) grad_b = at::sum_to(a.transpose(-2, -1).matmul(grad), b.sizes());
-    return {grad_a, grad_b, at::Tensor(), at::Tensor(), at::Tensor()};
+    if (ctx->saved_data["table_aware"].toBool()) {
+      const at::Tensor b_scale =
+          at::scalar_tensor(ctx->saved_data["b_scale"].toDouble(), a.options());
+      std::tie(grad_a, grad_b) = TableAwareGrads(
+          grad, a, b, saved[2], saved[3], ctx->saved_data["a_scale"].toDouble(), b_scale,
+          {saved.begin() + 4, saved.end()}, ctx->needs_input_grad(0), ctx->needs_input_grad(1));
+    } else {
+      if (ctx->needs_input_grad(0)) {
+        grad_a = at::sum_to(grad.matmul(b.transpose(-2, -1)), a.sizes());
+      }
+      if (ctx->needs_input_grad(1)) {
+        grad_b = at::sum_to(a.transpose(-2, -1).matmul(grad), b.sizes());
+      }
+    }
+    return {grad_a, grad_b, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -347,21 +486,24 @@ at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, con
 
 at::Tensor ApproxLinear(const at::Tensor& input, const at::Tensor& weight,
                         const std::optional<at::Tensor>& bias, const Multiplier& multiplier,
-                        float input_amax, WeightQuantization weight_quantization) {
-  return LinearFunction::apply(input, weight, bias, multiplier, input_amax, weight_quantization);
+                        float input_amax, WeightQuantization weight_quantization,
+                        const TableGradient* gradient) {
+  return LinearFunction::apply(input, weight, bias, multiplier, input_amax, weight_quantization,
+                               gradient);
 }
 
 at::Tensor ApproxConv2d(const at::Tensor& input, const at::Tensor& weight,
                         const std::optional<at::Tensor>& bias, const Multiplier& multiplier,
                         float input_amax, WeightQuantization weight_quantization,
-                        std::array<int64_t, 2> stride, std::array<int64_t, 2> padding) {
+                        std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
+                        const TableGradient* gradient) {
   return Conv2dFunction::apply(input, weight, bias, multiplier, input_amax, weight_quantization,
-                               stride, padding);
+                               stride, padding, gradient);
 }
 
 at::Tensor ApproxMatmul(const at::Tensor& a, const at::Tensor& b, const Multiplier& multiplier,
-                        float a_amax, float b_amax) {
-  return MatmulFunction::apply(a, b, multiplier, a_amax, b_amax);
+                        float a_amax, float b_amax, const TableGradient* gradient) {
+  return MatmulFunction::apply(a, b, multiplier, a_amax, b_amax, gradient);
 }
 
 }  // namespace transaxx::approx

@@ -12,9 +12,13 @@
 // narrow range (quantization.h), done with torch ops on the tensors' device
 // (QuantizeInt8).
 //
-// Backward is straight-through: the gradients are those of the exact float
-// operation (torch::linear / conv2d / matmul) at the float inputs, as in the
-// TransAxx paper, so the same ops serve approximation-aware fine-tuning.
+// Backward is straight-through by default: the gradients are those of the
+// exact float operation (torch::linear / conv2d / matmul) at the float
+// inputs, as in the TransAxx paper, so the same ops serve
+// approximation-aware fine-tuning. Given a TableGradient of the multiplier
+// (table_gradient.h), backward uses the table's finite-difference partial
+// derivatives at the quantized operands instead (still straight through the
+// rounding and clipping); with an exact multiplier both agree.
 // Gradients flow to every float tensor argument; amax is a constant.
 //
 // Operand roles: the activation is the table's operand A and the weight its
@@ -56,6 +60,7 @@
 
 #include "libs/approx/multiplier.h"
 #include "libs/approx/quantization.h"
+#include "libs/approx/torch/table_gradient.h"
 
 namespace transaxx::approx {
 
@@ -67,7 +72,8 @@ enum class WeightQuantization { kPerTensor, kPerChannel };
 // n = row n of weight is what per-channel quantization scales.
 at::Tensor ApproxLinear(const at::Tensor& input, const at::Tensor& weight,
                         const std::optional<at::Tensor>& bias, const Multiplier& multiplier,
-                        float input_amax, WeightQuantization weight_quantization);
+                        float input_amax, WeightQuantization weight_quantization,
+                        const TableGradient* gradient = nullptr);
 
 // The approximate torch::conv2d with groups = 1 and dilation 1: input
 // [batch, in, h, w], weight [out, in, kh, kw], bias [out] or none; returns
@@ -80,13 +86,14 @@ at::Tensor ApproxLinear(const at::Tensor& input, const at::Tensor& weight,
 at::Tensor ApproxConv2d(const at::Tensor& input, const at::Tensor& weight,
                         const std::optional<at::Tensor>& bias, const Multiplier& multiplier,
                         float input_amax, WeightQuantization weight_quantization,
-                        std::array<int64_t, 2> stride, std::array<int64_t, 2> padding);
+                        std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
+                        const TableGradient* gradient = nullptr);
 
 // The approximate torch::matmul of two activations: a [..., M, K] and
 // b [..., K, N] (batch dimensions broadcast as in torch::matmul; both at
 // least 2-D) give [..., M, N]. a and b are each quantized per tensor.
 at::Tensor ApproxMatmul(const at::Tensor& a, const at::Tensor& b, const Multiplier& multiplier,
-                        float a_amax, float b_amax);
+                        float a_amax, float b_amax, const TableGradient* gradient = nullptr);
 
 // The approximate int8 GEMM on tensors: a int8 [M, K], w int8 [K, N] (any
 // strides, one device: the CPU or a CUDA device) give the int32 [M, N] sums
