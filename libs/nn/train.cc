@@ -4,6 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/util/Exception.h>
 #include <torch/optim/adamw.h>
+#include <torch/optim/sgd.h>
 
 #include <chrono>
 #include <cmath>
@@ -18,13 +19,20 @@ namespace {
 
 absl::Status CheckOptions(const TrainOptions& o, size_t images) {
   if (images == 0) return absl::InvalidArgumentError("training needs at least one image");
-  if (o.epochs < 1) return absl::InvalidArgumentError("epochs must be >= 1");
+  if (o.steps < 0) return absl::InvalidArgumentError("steps must be >= 0");
+  if (o.steps == 0 && o.epochs < 1) return absl::InvalidArgumentError("epochs must be >= 1");
   if (o.batch_size < 1) return absl::InvalidArgumentError("batch size must be >= 1");
   if (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate)) {
     return absl::InvalidArgumentError("learning rate must be > 0");
   }
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay)) {
     return absl::InvalidArgumentError("weight decay must be >= 0");
+  }
+  if (!(o.min_learning_rate >= 0 && o.min_learning_rate <= o.learning_rate)) {
+    return absl::InvalidArgumentError("min learning rate must be in [0, learning rate]");
+  }
+  if (!(o.momentum >= 0 && o.momentum < 1)) {
+    return absl::InvalidArgumentError("momentum must be in [0, 1)");
   }
   if (o.warmup_steps < 0) return absl::InvalidArgumentError("warmup steps must be >= 0");
   if (!(o.label_smoothing >= 0 && o.label_smoothing < 1)) {
@@ -34,12 +42,23 @@ absl::Status CheckOptions(const TrainOptions& o, size_t images) {
   return absl::OkStatus();
 }
 
-// Warmup from 0, then cosine decay to 0 at the last step.
+// Warmup from 0, then the decay from the peak to the floor at the last step.
 double LearningRate(const TrainOptions& o, int64_t step, int64_t total) {
   if (step < o.warmup_steps) return o.learning_rate * static_cast<double>(step + 1) / o.warmup_steps;
-  const double t = static_cast<double>(step - o.warmup_steps) /
-                   static_cast<double>(std::max<int64_t>(1, total - o.warmup_steps));
-  return o.learning_rate * 0.5 * (1 + std::cos(std::numbers::pi * std::min(1.0, t)));
+  const double t = std::min(1.0, static_cast<double>(step - o.warmup_steps) /
+                                     static_cast<double>(std::max<int64_t>(1, total - o.warmup_steps)));
+  double fraction = 1;  // of the way from the floor to the peak
+  switch (o.decay) {
+    case LrDecay::kConstant:
+      return o.learning_rate;
+    case LrDecay::kCosine:
+      fraction = 0.5 * (1 + std::cos(std::numbers::pi * t));
+      break;
+    case LrDecay::kLinear:
+      fraction = 1 - t;
+      break;
+  }
+  return o.min_learning_rate + (o.learning_rate - o.min_learning_rate) * fraction;
 }
 
 // Random 2-pixel shifts (zero padding of the normalized image, i.e. the
@@ -61,8 +80,9 @@ at::Tensor Augment(const at::Tensor& x, at::Generator& gen) {
   return at::stack(out);
 }
 
-std::vector<torch::optim::OptimizerParamGroup> ParamGroups(LoadedModel& model,
-                                                           double weight_decay) {
+// The optimizer over two parameter groups: weights, with weight decay, and
+// biases, norms and embeddings, without.
+std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(LoadedModel& model, const TrainOptions& o) {
   std::vector<at::Tensor> decay, no_decay;
   for (const auto& item : model.module->named_parameters()) {
     const std::string& name = item.key();
@@ -70,11 +90,27 @@ std::vector<torch::optim::OptimizerParamGroup> ParamGroups(LoadedModel& model,
     (item.value().dim() <= 1 || embedding ? no_decay : decay).push_back(item.value());
   }
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
-                                 torch::optim::AdamWOptions().weight_decay(weight_decay)));
-  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
-                                    torch::optim::AdamWOptions().weight_decay(0.0)));
-  return groups;
+  if (o.optimizer == Optimizer::kSgd) {
+    auto options = [&o](double wd) {
+      return std::make_unique<torch::optim::SGDOptions>(
+          torch::optim::SGDOptions(o.learning_rate).momentum(o.momentum).weight_decay(wd));
+    };
+    groups.emplace_back(decay, options(o.weight_decay));
+    groups.emplace_back(no_decay, options(0.0));
+    return std::make_unique<torch::optim::SGD>(groups,
+                                               torch::optim::SGDOptions(o.learning_rate));
+  }
+  auto options = [](double wd) {
+    return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions().weight_decay(wd));
+  };
+  groups.emplace_back(decay, options(o.weight_decay));
+  groups.emplace_back(no_decay, options(0.0));
+  return std::make_unique<torch::optim::AdamW>(groups,
+                                               torch::optim::AdamWOptions(o.learning_rate));
+}
+
+void SetLearningRate(torch::optim::Optimizer& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
 }
 
 }  // namespace
@@ -87,20 +123,20 @@ absl::Status Train(LoadedModel& model, const data::ImageSet& images,
   const int64_t batch = std::min(o.batch_size, n);
   const at::Device device = ModelDevice(model);
   const int64_t steps_per_epoch = n / batch;
-  const int64_t total = steps_per_epoch * o.epochs;
+  const int64_t total = o.steps > 0 ? o.steps : steps_per_epoch * o.epochs;
+  const int64_t epochs = (total + steps_per_epoch - 1) / steps_per_epoch;
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(o.seed);
-  torch::optim::AdamW optimizer(ParamGroups(model, o.weight_decay),
-                                torch::optim::AdamWOptions(o.learning_rate));
+  const std::unique_ptr<torch::optim::Optimizer> optimizer = MakeOptimizer(model, o);
   const auto start = std::chrono::steady_clock::now();
   int64_t step = 0;
   absl::Status status;
   model.module->train();
   try {
-    for (int64_t epoch = 0; epoch < o.epochs && status.ok(); ++epoch) {
+    for (int64_t epoch = 0; epoch < epochs && status.ok(); ++epoch) {
       const at::Tensor order = at::randperm(n, gen, at::kLong);
-      double loss_sum = 0;
-      int64_t correct = 0, seen = 0;
-      for (int64_t s = 0; s < steps_per_epoch; ++s, ++step) {
+      double loss_sum = 0, window_loss_sum = 0;
+      int64_t correct = 0, seen = 0, window_correct = 0, window_seen = 0;
+      for (int64_t s = 0; s < steps_per_epoch && step < total; ++s, ++step) {
         if (o.cancelled && o.cancelled()) {
           status = absl::CancelledError("training cancelled");
           break;
@@ -113,34 +149,41 @@ absl::Status Train(LoadedModel& model, const data::ImageSet& images,
         x = x.to(device);
         const at::Tensor labels = LabelBatch(images, picked).to(device);
         const double lr = LearningRate(o, step, total);
-        for (auto& group : optimizer.param_groups()) {
-          static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-        }
+        SetLearningRate(*optimizer, lr);
         const at::Tensor logits = model.module->forward(x);
         const at::Tensor loss =
             at::cross_entropy_loss(logits, labels, {}, at::Reduction::Mean, -100, o.label_smoothing);
-        optimizer.zero_grad();
+        optimizer->zero_grad();
         loss.backward();
-        optimizer.step();
-        loss_sum += loss.item<double>() * batch;
-        correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
+        optimizer->step();
+        const double batch_loss = loss.item<double>() * batch;
+        const int64_t batch_correct = logits.argmax(1).eq(labels).sum().item<int64_t>();
+        loss_sum += batch_loss;
+        window_loss_sum += batch_loss;
+        correct += batch_correct;
+        window_correct += batch_correct;
         seen += batch;
-        const bool epoch_done = s + 1 == steps_per_epoch;
+        window_seen += batch;
+        const bool epoch_done = s + 1 == steps_per_epoch || step + 1 == total;
         if (o.progress && ((step + 1) % o.progress_every == 0 || epoch_done)) {
           const double elapsed =
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
           TrainProgress p;
           p.epoch = epoch;
-          p.epochs = o.epochs;
+          p.epochs = epochs;
           p.step = step + 1;
           p.total_steps = total;
           p.loss = loss_sum / seen;
           p.accuracy = static_cast<double>(correct) / seen;
+          p.window_loss = window_loss_sum / window_seen;
+          p.window_accuracy = static_cast<double>(window_correct) / window_seen;
           p.learning_rate = lr;
           p.images_per_second = elapsed > 0 ? (step + 1) * batch / elapsed : 0;
           p.eta_seconds = elapsed / (step + 1) * (total - step - 1);
           p.epoch_done = epoch_done;
           o.progress(p);
+          window_loss_sum = 0;
+          window_correct = window_seen = 0;
         }
       }
     }

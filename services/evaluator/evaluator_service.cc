@@ -23,6 +23,7 @@
 #include "libs/rpc/handler_status.h"
 #include "libs/rpc/v1_enums.h"
 #include "libs/rpc/v1_multipliers.h"
+#include "services/evaluator/fine_tune.h"
 #include "services/evaluator/requests.h"
 
 namespace transaxx::evaluator {
@@ -177,6 +178,9 @@ EvaluatorMetrics::EvaluatorMetrics(rpc::MetricsRegistry& registry)
                             .AddGauge("transaxx_evaluator_images_per_second",
                                       "Throughput of the latest evaluation.")
                             .WithLabels({})),
+      fine_tunes(registry.AddCounter("transaxx_evaluator_fine_tunes_total",
+                                     "FineTune calls by outcome (status code name).",
+                                     {"outcome"})),
       calibrations(registry.AddCounter("transaxx_evaluator_calibrations_total",
                                        "Calibrations by source: computed or cache.", {"source"})),
       running(registry.AddGauge("transaxx_evaluator_running", "Heavy calls running.")
@@ -409,6 +413,35 @@ absl::StatusOr<DatasetListing> RequestedDataset(DatasetStore& datasets,
   return d;
 }
 
+// The images a parsed subset selects, at the model's input size.
+struct SubsetImages {
+  std::shared_ptr<const data::ImageSet> images;
+  std::vector<int64_t> indices;
+};
+
+absl::StatusOr<SubsetImages> LoadSubset(DatasetStore& datasets, const Subset& subset,
+                                        const nn::LoadedModel& model, absl::string_view field) {
+  absl::StatusOr<std::shared_ptr<const data::ImageSet>> images =
+      datasets.Split(subset.dataset, subset.split, model.description.architecture.img_size);
+  if (!images.ok()) return AsInvalid(images.status(), absl::StrCat(field, ".split"));
+  absl::StatusOr<std::vector<int64_t>> indices = SubsetIndices(subset, **images, field);
+  if (!indices.ok()) return indices.status();
+  return SubsetImages{*std::move(images), *std::move(indices)};
+}
+
+// The accuracy of the model as configured; an interruption ends it with
+// the interruption's status.
+absl::StatusOr<nn::EvalResult> RunEvaluation(nn::LoadedModel& model, const SubsetImages& subset,
+                                             int batch_size,
+                                             const std::function<absl::Status()>& interrupted) {
+  nn::EvalRun run;
+  run.batch_size = batch_size;
+  run.cancelled = [&interrupted] { return !interrupted().ok(); };
+  absl::StatusOr<nn::EvalResult> result = nn::Evaluate(model, *subset.images, subset.indices, run);
+  if (!result.ok() && result.status().code() == absl::StatusCode::kCancelled) return interrupted();
+  return result;
+}
+
 }  // namespace
 
 grpc::Status EvaluatorService::Calibrate(grpc::ServerContext* context,
@@ -517,11 +550,8 @@ grpc::Status EvaluatorService::Evaluate(grpc::ServerContext* context,
     if (!lease.ok()) return lease.status();
     const absl::Time start = absl::Now();
     nn::LoadedModel& model = lease->model();
-    absl::StatusOr<std::shared_ptr<const data::ImageSet>> images = datasets_->Split(
-        subset->dataset, subset->split, model.description.architecture.img_size);
-    if (!images.ok()) return AsInvalid(images.status(), "subset.split");
-    absl::StatusOr<std::vector<int64_t>> indices = SubsetIndices(*subset, **images, "subset");
-    if (!indices.ok()) return indices.status();
+    absl::StatusOr<SubsetImages> images = LoadSubset(*datasets_, *subset, model, "subset");
+    if (!images.ok()) return images.status();
 
     if (recipe) {
       absl::StatusOr<CalibrationOutcome> calibration =
@@ -537,14 +567,11 @@ grpc::Status EvaluatorService::Evaluate(grpc::ServerContext* context,
     } else {
       nn::UseFloat(model);
     }
-    nn::EvalRun run;
-    run.batch_size = request->batch_size() > 0 ? request->batch_size() : options_.default_batch_size;
-    run.cancelled = [&interrupted] { return !interrupted().ok(); };
-    absl::StatusOr<nn::EvalResult> result = nn::Evaluate(model, **images, *indices, run);
-    if (!result.ok()) {
-      if (result.status().code() == absl::StatusCode::kCancelled) return interrupted();
-      return result.status();
-    }
+    absl::StatusOr<nn::EvalResult> result = RunEvaluation(
+        model, *images,
+        request->batch_size() > 0 ? request->batch_size() : options_.default_batch_size,
+        interrupted);
+    if (!result.ok()) return result.status();
     const absl::Duration wall = absl::Now() - start;
     FillAccuracy(*result, response->mutable_accuracy());
     SetDuration(wall, response->mutable_wall_time());
@@ -560,6 +587,194 @@ grpc::Status EvaluatorService::Evaluate(grpc::ServerContext* context,
     return absl::OkStatus();
   });
   metrics_->evaluations.WithLabels({absl::StatusCodeToString(status.code())}).Increment();
+  return rpc::ToGrpc(status);
+}
+
+namespace {
+
+// A subset of a request, parsed, its dataset and hash checked.
+absl::StatusOr<Subset> RequestedSubset(DatasetStore& datasets, const v1::DatasetSubset& proto,
+                                       absl::string_view field) {
+  absl::StatusOr<Subset> subset = ParseSubset(proto, field);
+  if (!subset.ok()) return subset.status();
+  if (absl::StatusOr<DatasetListing> d = RequestedDataset(datasets, proto, field); !d.ok()) {
+    return d.status();
+  }
+  return subset;
+}
+
+// What a fine-tuned model's model.json tells about its origin.
+nlohmann::json FineTuneProvenance(const ModelListing& base, const std::string& config_hash,
+                                  const std::vector<std::pair<std::string, std::string>>& assignments,
+                                  const v1::FineTuneRequest& request, int64_t steps) {
+  nlohmann::json configuration = nlohmann::json::object();
+  for (const auto& [layer, id] : assignments) configuration[layer] = id;
+  nlohmann::json out = base.description.provenance;
+  out["description"] = absl::StrCat("fine-tuned from ", base.id, " for configuration ",
+                                    config_hash.substr(0, 12));
+  out["fine_tuned_from"] = {{"id", base.id}, {"content_hash", base.content_hash}};
+  out["fine_tuning"] = {
+      {"config_hash", config_hash},
+      {"configuration", configuration},
+      {"train_subset", {{"dataset", request.train_subset().dataset().id()},
+                        {"split", request.train_subset().split()}}},
+      {"steps", steps},
+      {"seed", request.seed()},
+      {"gradient_mode", v1::GradientMode_Name(request.gradient_mode())},
+      {"optimizer", v1::OptimizerKind_Name(request.optimizer().kind())}};
+  return out;
+}
+
+}  // namespace
+
+grpc::Status EvaluatorService::FineTune(grpc::ServerContext* context,
+                                        const v1::FineTuneRequest* request,
+                                        grpc::ServerWriter<v1::FineTuneEvent>* writer) {
+  const absl::Status status = rpc::Guarded("FineTune", [&]() -> absl::Status {
+    const auto interrupted = Interruption(context);
+    absl::StatusOr<ModelListing> base = RequestedModel(*models_, request->model());
+    if (!base.ok()) return base.status();
+    if (!request->has_configuration()) return absl::InvalidArgumentError("configuration: is required");
+    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> assignments =
+        ParseConfiguration(request->configuration(), request->include_attention_matmuls(),
+                           base->description.architecture, *catalog_);
+    if (!assignments.ok()) return assignments.status();
+    if (!request->has_train_subset()) return absl::InvalidArgumentError("train_subset: is required");
+    absl::StatusOr<Subset> train_subset =
+        RequestedSubset(*datasets_, request->train_subset(), "train_subset");
+    if (!train_subset.ok()) return train_subset.status();
+    std::optional<Subset> validation_subset;
+    if (request->has_validation_subset()) {
+      absl::StatusOr<Subset> parsed =
+          RequestedSubset(*datasets_, request->validation_subset(), "validation_subset");
+      if (!parsed.ok()) return parsed.status();
+      validation_subset = *parsed;
+    }
+    absl::StatusOr<CalibrationRecipe> recipe =
+        ParseCalibration(request->calibration(), train_subset->dataset, false);
+    if (!recipe.ok()) return recipe.status();
+    absl::StatusOr<FineTuneSettings> settings = ParseFineTuneSettings(*request);
+    if (!settings.ok()) return settings.status();
+    if (!settings->output_model_id.empty() && models_->Find(settings->output_model_id).ok()) {
+      return absl::AlreadyExistsError(absl::StrCat("output_model_id: a model '",
+                                                   settings->output_model_id,
+                                                   "' exists already; choose another id"));
+    }
+
+    absl::StatusOr<Admission::Slot> slot = admission_->Enter(interrupted);
+    if (!slot.ok()) return slot.status();
+    const absl::Time start = absl::Now();
+    // A private copy: the store's instance keeps serving evaluations.
+    absl::StatusOr<nn::LoadedModel> model = nn::LoadModelDir(base->dir);
+    if (!model.ok()) return model.status();
+    if (model->content_hash != base->content_hash) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "model.id: ", base->id, " changed on disk while the request was checked; retry"));
+    }
+    model->module->to(options_.device);
+    absl::StatusOr<SubsetImages> train = LoadSubset(*datasets_, *train_subset, *model, "train_subset");
+    if (!train.ok()) return train.status();
+    std::optional<SubsetImages> validation;
+    if (validation_subset) {
+      absl::StatusOr<SubsetImages> loaded =
+          LoadSubset(*datasets_, *validation_subset, *model, "validation_subset");
+      if (!loaded.ok()) return loaded.status();
+      validation = *std::move(loaded);
+    }
+    const int batch = static_cast<int>(settings->train.batch_size);
+
+    // Quantizes the model's current weights for the configuration, as
+    // Evaluate does, and measures the validation accuracy when asked.
+    auto configure = [&](v1::Accuracy* accuracy) -> absl::StatusOr<std::string> {
+      nn::UseFloat(*model);
+      absl::StatusOr<CalibrationOutcome> calibration =
+          Calibration(*model, *recipe, *datasets_, *calibrations_, *metrics_, interrupted);
+      if (!calibration.ok()) return calibration.status();
+      if (absl::Status s = nn::ApplyConfiguration(*model, *assignments, *catalog_,
+                                                  calibration->ranges, recipe->weight_quantization,
+                                                  settings->gradient_mode);
+          !s.ok()) {
+        return s;
+      }
+      if (validation && accuracy != nullptr) {
+        absl::StatusOr<nn::EvalResult> r = RunEvaluation(*model, *validation, batch, interrupted);
+        if (!r.ok()) return r.status();
+        FillAccuracy(*r, accuracy);
+      }
+      return calibration->id;
+    };
+    v1::FineTuneEvent done;
+    v1::FineTuneResult* result = done.mutable_result();
+    if (absl::StatusOr<std::string> id = configure(result->mutable_validation_before()); !id.ok()) {
+      return id.status();
+    }
+    if (!validation) result->clear_validation_before();
+
+    nn::TrainOptions options = TrainOptionsFor(*settings, static_cast<int64_t>(train->indices.size()));
+    bool client_gone = false;
+    double last_loss = 0;
+    absl::Time last_event = absl::Now();
+    int64_t last_step = 0;
+    options.cancelled = [&] { return client_gone || !interrupted().ok(); };
+    options.progress = [&](const nn::TrainProgress& p) {
+      const absl::Time now = absl::Now();
+      v1::FineTuneEvent event;
+      SetTime(now, event.mutable_time());
+      v1::FineTuneProgress* out = event.mutable_progress();
+      out->set_epoch(static_cast<int32_t>(p.epoch));
+      out->set_step(p.step);
+      out->set_loss(p.window_loss);
+      out->set_running_top1(p.window_accuracy);
+      out->set_learning_rate(p.learning_rate);
+      const double seconds = absl::ToDoubleSeconds(now - last_event);
+      out->set_images_per_second(seconds > 0 ? (p.step - last_step) * batch / seconds : 0);
+      out->mutable_progress()->set_done(p.step);
+      out->mutable_progress()->set_total(p.total_steps);
+      out->mutable_progress()->set_unit("steps");
+      SetDuration(now - start, out->mutable_progress()->mutable_elapsed());
+      SetDuration(absl::Seconds(p.eta_seconds), out->mutable_progress()->mutable_eta());
+      last_loss = p.window_loss;
+      last_event = now;
+      last_step = p.step;
+      if (!writer->Write(event)) client_gone = true;
+    };
+    if (absl::Status s = nn::Train(*model, *train->images, train->indices, options); !s.ok()) {
+      if (s.code() != absl::StatusCode::kCancelled) return s;
+      if (absl::Status why = interrupted(); !why.ok()) return why;
+      return absl::CancelledError("the client stopped reading the progress stream");
+    }
+
+    // The new version: staged (hidden) until it is recalibrated and
+    // validated, then published under its id.
+    nn::ModelDescription description = base->description;
+    const std::string config_hash = ConfigurationHash(*assignments, *catalog_);
+    description.provenance =
+        FineTuneProvenance(*base, config_hash, *assignments, *request, options.steps);
+    absl::StatusOr<StagedModel> staged =
+        StagedModel::Write(models_->root(), description, model->module);
+    if (!staged.ok()) return staged.status();
+    model->content_hash = staged->content_hash();
+    absl::StatusOr<std::string> calibration_id = configure(result->mutable_validation_after());
+    if (!calibration_id.ok()) return calibration_id.status();
+    if (!validation) result->clear_validation_after();
+    if (absl::Status s = interrupted(); !s.ok()) return s;
+    absl::StatusOr<std::string> id = staged->Publish(settings->output_model_id, base->id);
+    if (!id.ok()) return id.status();
+
+    result->mutable_model()->set_id(*id);
+    result->mutable_model()->set_content_hash(staged->content_hash());
+    result->mutable_base_model()->set_id(base->id);
+    result->mutable_base_model()->set_content_hash(base->content_hash);
+    result->set_config_hash(config_hash);
+    result->set_calibration_id(*calibration_id);
+    result->set_steps(options.steps);
+    result->set_final_loss(last_loss);
+    SetDuration(absl::Now() - start, result->mutable_wall_time());
+    SetTime(absl::Now(), done.mutable_time());
+    writer->Write(done);
+    return absl::OkStatus();
+  });
+  metrics_->fine_tunes.WithLabels({absl::StatusCodeToString(status.code())}).Increment();
   return rpc::ToGrpc(status);
 }
 

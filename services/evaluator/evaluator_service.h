@@ -5,10 +5,12 @@
 // evaluator.proto lists (messages name the field), changes nothing on bad
 // input and lets no exception escape.
 //
-// Heavy calls (Calibrate, Evaluate) pass the admission control first
-// (admission.h); they poll the call's cancellation and deadline between
-// batches, so an abandoned call stops within a batch. FineTune is not served
-// yet (UNIMPLEMENTED).
+// Heavy calls (Calibrate, Evaluate, FineTune) pass the admission control
+// first (admission.h); they poll the call's cancellation and deadline
+// between batches, so an abandoned call stops within a batch. FineTune
+// trains a private copy of the model (the shared one keeps serving) and
+// publishes the result as a new model only when everything succeeded
+// (fine_tune.h).
 //
 // Device: the one given at start-up (EvaluatorOptions::device): a CUDA GPU
 // or the CPU with the intra-op thread count set by --threads; models live
@@ -42,6 +44,7 @@ struct EvaluatorMetrics {
   rpc::Family<rpc::Counter>& evaluations;   // by outcome (a status code name)
   rpc::Histogram& evaluation_seconds;
   rpc::Gauge& images_per_second;            // of the latest evaluation
+  rpc::Family<rpc::Counter>& fine_tunes;    // by outcome (a status code name)
   rpc::Family<rpc::Counter>& calibrations;  // by source: "computed" or "cache"
   rpc::Gauge& running;
   rpc::Gauge& queued;
@@ -80,6 +83,8 @@ class EvaluatorService final : public transaxx::v1::Evaluator::Service {
                          v1::CalibrateResponse* response) override;
   grpc::Status Evaluate(grpc::ServerContext* context, const v1::EvaluateRequest* request,
                         v1::EvaluateResponse* response) override;
+  grpc::Status FineTune(grpc::ServerContext* context, const v1::FineTuneRequest* request,
+                        grpc::ServerWriter<v1::FineTuneEvent>* writer) override;
 
  private:
   const EvaluatorOptions options_;

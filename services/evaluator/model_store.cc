@@ -16,13 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool PlainName(const std::string& id) {
-  if (id.empty() || id.size() > 128 || id[0] == '.') return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
-  });
-}
-
 // Size and modification time of a file, "" when it cannot be read.
 std::string FileVersion(const fs::path& path) {
   std::error_code error;
@@ -41,6 +34,13 @@ absl::Time ModificationTime(const fs::path& path) {
 }
 
 }  // namespace
+
+bool ModelStore::IsModelId(const std::string& id) {
+  if (id.empty() || id.size() > 128 || id[0] == '.') return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
 
 ModelStore::ModelStore(fs::path root, at::Device device, CacheBudget* budget)
     : root_(std::move(root)), device_(device), budget_(budget) {}
@@ -86,7 +86,7 @@ std::vector<ModelListing> ModelStore::List() {
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(root_, error)) {
     const std::string id = entry.path().filename().string();
-    if (entry.is_directory() && PlainName(id) && fs::exists(entry.path() / nn::kModelJson)) {
+    if (entry.is_directory() && IsModelId(id) && fs::exists(entry.path() / nn::kModelJson)) {
       ids.push_back(id);
     }
   }
@@ -105,7 +105,7 @@ std::vector<ModelListing> ModelStore::List() {
 }
 
 absl::StatusOr<ModelListing> ModelStore::Find(const std::string& id) {
-  if (!PlainName(id)) {
+  if (!IsModelId(id)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "model id '", id, "' is not a directory name ([A-Za-z0-9._-], 1..128 characters)"));
   }

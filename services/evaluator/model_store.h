@@ -46,6 +46,13 @@ class ModelStore {
   // loads.
   ModelStore(std::filesystem::path root, at::Device device, CacheBudget* budget);
 
+  // Whether `id` can name a model: a directory name of [A-Za-z0-9._-], 1..128
+  // characters, not starting with '.' (hidden directories are staging
+  // areas, fine_tune.h).
+  static bool IsModelId(const std::string& id);
+
+  const std::filesystem::path& root() const { return root_; }
+
   // Every model under the root, in id order. Directories that hold no
   // model.json are skipped; a malformed one is skipped too (and logged), so
   // one broken model does not hide the others.

@@ -218,6 +218,41 @@ TEST_F(VitTest, TrainingLowersTheLossAndLearnsEasyImages) {
   EXPECT_GT(end->top1, 0.5);
 }
 
+// A step count that ends inside the second epoch, SGD, warmup then linear
+// decay to a floor: the steps, epochs and rates reported follow exactly.
+TEST_F(VitTest, TrainingRunsAStepCountWithItsSchedule) {
+  LoadedModel model = Saved(Micro());
+  const data::ImageSet train = Synthetic(40, 1);  // 4 steps of 10 per epoch
+  TrainOptions options;
+  options.steps = 6;
+  options.batch_size = 10;
+  options.optimizer = Optimizer::kSgd;
+  options.learning_rate = 0.1;
+  options.min_learning_rate = 0.02;
+  options.warmup_steps = 2;
+  options.decay = LrDecay::kLinear;
+  options.progress_every = 1;
+  std::vector<TrainProgress> seen;
+  options.progress = [&seen](const TrainProgress& p) { seen.push_back(p); };
+  ASSERT_TRUE(Train(model, train, All(train), options).ok());
+  ASSERT_EQ(seen.size(), 6u);
+  const std::vector<double> rates = {0.05, 0.1, 0.1, 0.08, 0.06, 0.04};
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].step, static_cast<int64_t>(i) + 1);
+    EXPECT_EQ(seen[i].total_steps, 6);
+    EXPECT_EQ(seen[i].epochs, 2);
+    EXPECT_EQ(seen[i].epoch, i < 4 ? 0 : 1);
+    EXPECT_NEAR(seen[i].learning_rate, rates[i], 1e-12) << "step " << i + 1;
+    EXPECT_GE(seen[i].window_accuracy, 0);
+    EXPECT_LE(seen[i].window_accuracy, 1);
+  }
+  EXPECT_TRUE(seen[3].epoch_done);
+  EXPECT_TRUE(seen[5].epoch_done);
+  // One step per window: the window loss is that step's loss; the epoch's
+  // mean covers both steps of the second epoch.
+  EXPECT_NEAR(seen[5].loss, (seen[4].window_loss + seen[5].window_loss) / 2, 1e-9);
+}
+
 TEST_F(VitTest, TrainingRejectsBadOptionsAndStopsWhenCancelled) {
   LoadedModel model = Saved(Micro());
   const data::ImageSet train = Synthetic(40, 1);
@@ -228,6 +263,15 @@ TEST_F(VitTest, TrainingRejectsBadOptionsAndStopsWhenCancelled) {
   bad.epochs = 0;
   EXPECT_EQ(Train(model, train, All(train), bad).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Train(model, train, {}, {}).code(), absl::StatusCode::kInvalidArgument);
+  bad = {};
+  bad.steps = -1;
+  EXPECT_EQ(Train(model, train, All(train), bad).code(), absl::StatusCode::kInvalidArgument);
+  bad = {};
+  bad.momentum = 1;
+  EXPECT_EQ(Train(model, train, All(train), bad).code(), absl::StatusCode::kInvalidArgument);
+  bad = {};
+  bad.min_learning_rate = 2 * bad.learning_rate;
+  EXPECT_EQ(Train(model, train, All(train), bad).code(), absl::StatusCode::kInvalidArgument);
   TrainOptions cancel;
   cancel.cancelled = [] { return true; };
   EXPECT_EQ(Train(model, train, All(train), cancel).code(), absl::StatusCode::kCancelled);
