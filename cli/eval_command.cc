@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_format.h"
 #include "cli/command.h"
+#include "cli/evaluator_requests.h"
 #include "cli/local_flags.h"
 #include "cli/progress.h"
 #include "cli/remote.h"
@@ -97,13 +98,6 @@ absl::StatusOr<nn::ApproxConfig> ConfigFromFlags(const Args& args, const nn::Vit
   return config;
 }
 
-absl::StatusOr<approx::WeightQuantization> Granularity(const Args& args) {
-  const std::string g = args.Value("weight_granularity").value_or("per_channel");
-  if (g == "per_channel") return approx::WeightQuantization::kPerChannel;
-  if (g == "per_tensor") return approx::WeightQuantization::kPerTensor;
-  return absl::InvalidArgumentError("--weight_granularity must be per_channel or per_tensor");
-}
-
 // Calibrates the model on the calibration split and applies the
 // configuration of the flags.
 absl::Status Quantize(const Args& args, const data::DatasetOptions& dataset_options,
@@ -115,7 +109,7 @@ absl::Status Quantize(const Args& args, const data::DatasetOptions& dataset_opti
   if (!assignments.ok()) return assignments.status();
   absl::StatusOr<approx::Catalog> catalog = CatalogFromFlags(args);
   if (!catalog.ok()) return catalog.status();
-  absl::StatusOr<approx::WeightQuantization> granularity = Granularity(args);
+  absl::StatusOr<approx::WeightQuantization> granularity = WeightGranularityFlag(args);
   if (!granularity.ok()) return granularity.status();
 
   nn::CalibrationRun run;
@@ -187,115 +181,6 @@ void PrintEvalResult(const nn::EvalResult& result, const std::string& precision,
                         .c_str());
 }
 
-// The multiplier reference of `id`: its hash from the local catalog (built-ins
-// and --multipliers_dir), else from the evaluator's own catalog.
-absl::StatusOr<v1::MultiplierRef> MultiplierRef(const std::string& id,
-                                                const approx::Catalog& catalog,
-                                                v1::Evaluator::Stub& stub,
-                                                rpc::ClientChannel& channel, const Args& args) {
-  v1::MultiplierRef ref;
-  ref.set_id(id);
-  if (absl::StatusOr<approx::CatalogEntry> local = catalog.Get(id); local.ok()) {
-    ref.set_content_hash(local->multiplier.content_hash());
-    return ref;
-  }
-  v1::ListEvaluatorMultipliersRequest request;
-  request.mutable_filter()->add_id_globs(id);
-  v1::ListEvaluatorMultipliersResponse response;
-  auto context = channel.NewCall();
-  if (absl::Status s = FromGrpc(stub.ListMultipliers(context.get(), request, &response), args);
-      !s.ok()) {
-    return s;
-  }
-  for (const v1::MultiplierInfo& m : response.multipliers()) {
-    if (m.ref().id() == id) return m.ref();
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown multiplier '", id, "' (neither built in, in --multipliers_dir, nor on the server)"));
-}
-
-// The request's configuration from --multiplier (every layer but those
-// exact by default, which the server's DescribeModel names) or --config.
-absl::Status FillConfiguration(const Args& args, v1::Evaluator::Stub& stub,
-                               rpc::ClientChannel& channel, v1::EvaluateRequest& request) {
-  absl::StatusOr<approx::Catalog> catalog = CatalogFromFlags(args);
-  if (!catalog.ok()) return catalog.status();
-  nn::ApproxConfig config;
-  if (auto file = args.Value("config")) {
-    if (args.Has("attention_matmuls")) {
-      return absl::InvalidArgumentError(
-          "--attention_matmuls goes with --multiplier; a --config file says "
-          "include_attention_matmuls itself");
-    }
-    absl::StatusOr<nn::ApproxConfig> read = nn::ReadApproxConfig(*file);
-    if (!read.ok()) return read.status();
-    config = *std::move(read);
-  } else {
-    v1::DescribeModelRequest describe;
-    *describe.mutable_model() = request.model();
-    v1::DescribeModelResponse layers;
-    auto context = channel.NewCall();
-    if (absl::Status s = FromGrpc(stub.DescribeModel(context.get(), describe, &layers), args);
-        !s.ok()) {
-      return s;
-    }
-    config.default_multiplier = *args.Value("multiplier");
-    for (const v1::ApproximableLayer& l : layers.layers()) {
-      if (l.exact_by_default()) config.layers[l.name()] = "exact";
-    }
-    config.include_attention_matmuls = args.Has("attention_matmuls");
-  }
-  request.set_include_attention_matmuls(config.include_attention_matmuls);
-  v1::Configuration* out = request.mutable_configuration();
-  if (config.default_multiplier) {
-    absl::StatusOr<v1::MultiplierRef> ref =
-        MultiplierRef(*config.default_multiplier, *catalog, stub, channel, args);
-    if (!ref.ok()) return ref.status();
-    *out->mutable_default_multiplier() = *ref;
-  }
-  for (const auto& [layer, id] : config.layers) {
-    absl::StatusOr<v1::MultiplierRef> ref = MultiplierRef(id, *catalog, stub, channel, args);
-    if (!ref.ok()) return ref.status();
-    v1::LayerAssignment* a = out->add_assignments();
-    a->set_layer(layer);
-    *a->mutable_multiplier() = *ref;
-  }
-  return absl::OkStatus();
-}
-
-// The calibration recipe of the flags, as the local path uses it.
-absl::Status FillCalibration(const Args& args, const data::DatasetSpec& dataset,
-                             v1::CalibrationSpec& out) {
-  absl::StatusOr<data::DatasetSpec> spec = data::ParseDatasetSpec(
-      args.Value("calibration").value_or(absl::StrCat(dataset.name, ":train")));
-  if (!spec.ok()) return spec.status();
-  absl::StatusOr<int64_t> samples = IntFlag(args, "calibration_samples", 1024, 1);
-  if (!samples.ok()) return samples.status();
-  out.mutable_subset()->mutable_dataset()->set_id(spec->name);
-  out.mutable_subset()->set_split(spec->split);
-  out.mutable_subset()->mutable_stratified()->set_size(*samples);
-  absl::StatusOr<approx::CalibrationMethod> method =
-      approx::ParseCalibrationMethod(args.Value("calibration_method").value_or("percentile"));
-  if (!method.ok()) return method.status();
-  switch (*method) {
-    case approx::CalibrationMethod::kMax: out.set_method(v1::CALIBRATION_METHOD_MAX); break;
-    case approx::CalibrationMethod::kPercentile: out.set_method(v1::CALIBRATION_METHOD_PERCENTILE); break;
-    case approx::CalibrationMethod::kMse: out.set_method(v1::CALIBRATION_METHOD_MSE); break;
-    case approx::CalibrationMethod::kEntropy: out.set_method(v1::CALIBRATION_METHOD_ENTROPY); break;
-  }
-  if (args.Value("percentile")) {
-    absl::StatusOr<double> percentile = NumberFlag(args, "percentile", 99.99, true);
-    if (!percentile.ok()) return percentile.status();
-    out.set_percentile(*percentile);
-  }
-  absl::StatusOr<approx::WeightQuantization> granularity = Granularity(args);
-  if (!granularity.ok()) return granularity.status();
-  out.set_weight_granularity(*granularity == approx::WeightQuantization::kPerChannel
-                                 ? v1::WEIGHT_GRANULARITY_PER_CHANNEL
-                                 : v1::WEIGHT_GRANULARITY_PER_TENSOR);
-  return absl::OkStatus();
-}
-
 // `transaxx eval --server`: the same evaluation on an evaluator.
 int RemoteEval(const Args& args, bool json) {
   for (const char* local_only : {"datasets_dir", "crop_pct", "threads"}) {
@@ -313,36 +198,18 @@ int RemoteEval(const Args& args, bool json) {
 
   v1::EvaluateRequest request;
   request.mutable_model()->set_id(*args.Value("model"));
-  v1::DatasetSubset* subset = request.mutable_subset();
-  subset->mutable_dataset()->set_id(dataset->name);
-  subset->set_split(dataset->split);
-  if (args.Value("sample")) {
-    if (args.Value("offset") || args.Value("limit")) {
-      return ReportError(
-          absl::InvalidArgumentError("--sample does not combine with --offset/--limit"), true);
-    }
-    absl::StatusOr<int64_t> n = IntFlag(args, "sample", 0, 1);
-    absl::StatusOr<int64_t> seed = IntFlag(args, "seed", 0, 0);
-    if (!n.ok() || !seed.ok()) return ReportError(!n.ok() ? n.status() : seed.status(), true);
-    subset->mutable_stratified()->set_size(*n);
-    subset->mutable_stratified()->set_seed(static_cast<uint64_t>(*seed));
-  } else if (args.Value("offset") || args.Value("limit")) {
-    absl::StatusOr<int64_t> offset = IntFlag(args, "offset", 0, 0);
-    absl::StatusOr<int64_t> limit = IntFlag(args, "limit", 0, 0);
-    if (!offset.ok() || !limit.ok()) {
-      return ReportError(!offset.ok() ? offset.status() : limit.status(), true);
-    }
-    subset->mutable_range()->set_offset(*offset);
-    subset->mutable_range()->set_limit(*limit);
+  if (absl::Status s = SubsetFromFlags(args, "", *dataset, *request.mutable_subset()); !s.ok()) {
+    return ReportError(s, true);
   }
   absl::StatusOr<int64_t> batch = IntFlag(args, "batch_size", 256, 1);
   if (!batch.ok()) return ReportError(batch.status(), true);
   request.set_batch_size(static_cast<int32_t>(*batch));
   const bool int8 = args.Value("multiplier") || args.Value("config");
   if (int8) {
-    if (absl::Status s = FillConfiguration(args, *stub, *channel, request); !s.ok()) {
-      return ReportError(s);
-    }
+    absl::StatusOr<bool> attention = ConfigurationFromFlags(
+        args, *stub, *channel, request.model(), *request.mutable_configuration());
+    if (!attention.ok()) return ReportError(attention.status());
+    request.set_include_attention_matmuls(*attention);
     if (absl::Status s = FillCalibration(args, *dataset, *request.mutable_calibration()); !s.ok()) {
       return ReportError(s, true);
     }

@@ -82,4 +82,11 @@ absl::Status SetThreadsFromFlags(const Args& args) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<approx::WeightQuantization> WeightGranularityFlag(const Args& args) {
+  const std::string g = args.Value("weight_granularity").value_or("per_channel");
+  if (g == "per_channel") return approx::WeightQuantization::kPerChannel;
+  if (g == "per_tensor") return approx::WeightQuantization::kPerTensor;
+  return absl::InvalidArgumentError("--weight_granularity must be per_channel or per_tensor");
+}
+
 }  // namespace transaxx::cli

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "cli/args.h"
 #include "libs/approx/catalog.h"
+#include "libs/approx/torch/approx_ops.h"
 #include "libs/data/dataset_registry.h"
 
 namespace transaxx::cli {
@@ -34,6 +35,9 @@ absl::StatusOr<int64_t> IntFlag(const Args& args, const std::string& name, int64
 // else >= 0.
 absl::StatusOr<double> NumberFlag(const Args& args, const std::string& name, double fallback,
                                   bool positive);
+
+// --weight_granularity per_channel (default) or per_tensor.
+absl::StatusOr<approx::WeightQuantization> WeightGranularityFlag(const Args& args);
 
 // at::set_num_threads(--threads, default: all cores). INVALID_ARGUMENT for
 // a bad value.

@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/eval_command.h"
+#include "cli/finetune_command.h"
 #include "cli/models_command.h"
 #include "cli/multipliers_command.h"
 #include "cli/power_command.h"
@@ -25,7 +26,10 @@ Commands:
                 their Pareto fronts (table, JSON, CSV, SVG plot)
   models        list model directories and describe their approximable layers
   train         train a Vision Transformer on a dataset (local, CPU)
-  eval          evaluate a model: fp32, int8 exact or approximate (local)
+  eval          evaluate a model: fp32, int8 exact or approximate (local,
+                or on an evaluator with --server)
+  finetune      approximation-aware fine-tuning of a model for one
+                configuration on an evaluator (a new model version)
   help          this text
 
 Run 'transaxx COMMAND --help' for the flags of a command.
@@ -47,6 +51,7 @@ int main(int argc, char** argv) {
   if (words[0] == "models") return transaxx::cli::RunModelsCommand(rest);
   if (words[0] == "train") return transaxx::cli::RunTrainCommand(rest);
   if (words[0] == "eval") return transaxx::cli::RunEvalCommand(rest);
+  if (words[0] == "finetune") return transaxx::cli::RunFinetuneCommand(rest);
   std::fprintf(stderr, "transaxx: error: unknown command '%s'; see transaxx --help\n",
                words[0].c_str());
   return transaxx::cli::kExitUsage;

@@ -21,11 +21,16 @@ std::string FlagOrEnv(const Args& args, const std::string& flag, const char* env
 }
 
 absl::StatusOr<rpc::ClientChannel> ConnectFromFlags(const Args& args) {
-  rpc::ChannelOptions options;
-  options.target = FlagOrEnv(args, "server", "TRANSAXX_SERVER");
-  if (options.target.empty()) {
+  const std::string target = FlagOrEnv(args, "server", "TRANSAXX_SERVER");
+  if (target.empty()) {
     return absl::InvalidArgumentError("--server: required (or set TRANSAXX_SERVER)");
   }
+  return ConnectTo(args, target);
+}
+
+absl::StatusOr<rpc::ClientChannel> ConnectTo(const Args& args, const std::string& target) {
+  rpc::ChannelOptions options;
+  options.target = target;
   options.security.tls_ca_file = FlagOrEnv(args, "tls_ca", "TRANSAXX_TLS_CA");
   options.security.tls_cert_file = FlagOrEnv(args, "tls_cert", "TRANSAXX_TLS_CERT");
   options.security.tls_key_file = FlagOrEnv(args, "tls_key", "TRANSAXX_TLS_KEY");
@@ -40,8 +45,12 @@ absl::StatusOr<rpc::ClientChannel> ConnectFromFlags(const Args& args) {
 }
 
 absl::Status FromGrpc(const grpc::Status& s, const Args& args, const std::string& server_kind) {
+  return FromGrpcAt(s, FlagOrEnv(args, "server", "TRANSAXX_SERVER"), server_kind);
+}
+
+absl::Status FromGrpcAt(const grpc::Status& s, const std::string& server,
+                        const std::string& server_kind) {
   if (s.ok()) return absl::OkStatus();
-  const std::string server = FlagOrEnv(args, "server", "TRANSAXX_SERVER");
   const std::string& m = s.error_message();
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE &&
       (absl::StrContains(m, "failed to connect") || absl::StrContains(m, "Failed to connect") ||

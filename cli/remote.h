@@ -30,6 +30,8 @@ std::string FlagOrEnv(const Args& args, const std::string& flag, const char* env
 // A channel to --server with the security and timeout flags.
 // INVALID_ARGUMENT naming the flag for a missing server or a bad timeout.
 absl::StatusOr<rpc::ClientChannel> ConnectFromFlags(const Args& args);
+// The same to `target` (a second server of one command).
+absl::StatusOr<rpc::ClientChannel> ConnectTo(const Args& args, const std::string& target);
 
 // `s` as an absl::Status whose message starts with the server's address.
 // A server that cannot be reached (connection refused, unknown host) gives
@@ -37,6 +39,9 @@ absl::StatusOr<rpc::ClientChannel> ConnectFromFlags(const Args& args);
 // TRANSAXX_SERVER)", SERVER_KIND naming the service, e.g. "coordinator".
 absl::Status FromGrpc(const grpc::Status& s, const Args& args,
                       const std::string& server_kind = "server");
+// The same for a call to `address` rather than --server.
+absl::Status FromGrpcAt(const grpc::Status& s, const std::string& address,
+                        const std::string& server_kind);
 
 }  // namespace transaxx::cli
 

@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "cli/command.h"
+#include "cli/front_reevaluation.h"
 #include "cli/local_flags.h"
 #include "cli/pareto_plot.h"
 #include "cli/progress.h"
@@ -186,7 +187,7 @@ already SUCCEEDED or FAILED cannot be cancelled (exit 1).
 )";
 
 const char kResultsHelp[] = R"(Usage: transaxx search results JOB [--all] [--output table|json|csv]
-                               [--plot FILE.svg]
+                               [--plot FILE.svg] [--model ID --evaluator HOST:PORT]
 
 The results of a job (partial while it runs): the Pareto front of top-1
 accuracy vs relative power (1 = all exact), the baseline, the threshold, the
@@ -207,6 +208,12 @@ sensitivity table when the job ran one.
                         feasible, then one column per layer (multiplier id)
   --plot FILE.svg       also write an SVG plot: every evaluated point, the
                         front, the baseline and the threshold
+  --model ID --evaluator HOST:PORT
+                        also re-evaluate every front configuration on model
+                        ID of that evaluator (e.g. one made by `transaxx
+                        finetune`), with the job's calibration and images
+                        (its validation subset, else its search subset):
+                        table and json output (json key "reevaluated")
 )";
 
 namespace v1 = transaxx::v1;
@@ -355,8 +362,32 @@ int PrintResults(const Coordinator& c, const Args& args, const std::string& job_
   if (!output.ok()) return ReportError(output.status(), true);
   const bool all = args.Has("all");
   const std::optional<std::string> plot = args.Value("plot");
+  // `results --model ID --evaluator HOST:PORT` (Results checked the pair;
+  // `submit --wait` has a --model of its own but no --evaluator).
+  const std::string evaluator = args.Value("evaluator").value_or("");
+  const std::optional<std::string> model =
+      evaluator.empty() ? std::nullopt : args.Value("model");
   absl::StatusOr<v1::GetResultsResponse> r = FetchResults(c, args, job_id, all || plot);
   if (!r.ok()) return ReportError(r.status());
+  std::optional<FrontReevaluation> reevaluation;
+  if (model) {
+    v1::GetSearchRequest get;
+    get.set_job_id(job_id);
+    v1::GetSearchResponse job;
+    if (absl::Status s =
+            c.Call(args, [&](auto* ctx) { return c.stub->GetSearch(ctx, get, &job); });
+        !s.ok()) {
+      return ReportError(s);
+    }
+    absl::StatusOr<rpc::ClientChannel> channel = ConnectTo(args, evaluator);
+    if (!channel.ok()) return ReportError(channel.status(), true);
+    std::fprintf(stderr, "re-evaluating %d front points on %s at %s\n", r->pareto_front_size(),
+                 model->c_str(), evaluator.c_str());
+    absl::StatusOr<FrontReevaluation> done =
+        ReevaluateFront(*r, job.job().spec(), *model, *channel, evaluator);
+    if (!done.ok()) return ReportError(done.status());
+    reevaluation = *std::move(done);
+  }
   if (plot) {
     std::ofstream out(*plot);
     out << RenderParetoSvg(PlotOf(*r, PlotSubtitle(c, args, job_id)));
@@ -367,11 +398,14 @@ int PrintResults(const Coordinator& c, const Args& args, const std::string& job_
     std::fprintf(stderr, "wrote the plot to %s\n", plot->c_str());
   }
   if (*output == "json") {
-    std::printf("%s\n", ResultsJson(*r, all).dump(2).c_str());
+    nlohmann::json document = ResultsJson(*r, all);
+    if (reevaluation) document["reevaluated"] = ReevaluationJson(*reevaluation);
+    std::printf("%s\n", document.dump(2).c_str());
   } else if (*output == "csv") {
     std::printf("%s", ResultsCsv(*r, all).c_str());
   } else {
     std::printf("%s", ResultsTable(*r, all).c_str());
+    if (reevaluation) std::printf("\n%s", ReevaluationTable(*reevaluation).c_str());
   }
   return kExitOk;
 }
@@ -381,6 +415,12 @@ int Results(const Args& args) {
   if (!job.ok()) return ReportError(job.status(), true);
   if (absl::StatusOr<std::string> o = OutputFlag(args, {"table", "json", "csv"}); !o.ok()) {
     return ReportError(o.status(), true);
+  }
+  if (args.Value("model").has_value() != args.Value("evaluator").has_value()) {
+    return ReportError(absl::InvalidArgumentError("--model and --evaluator go together"), true);
+  }
+  if (args.Value("model") && args.Value("output") == "csv") {
+    return ReportError(absl::InvalidArgumentError("--model goes with table or json output"), true);
   }
   absl::StatusOr<Coordinator> c = Connect(args);
   if (!c.ok()) return ConnectError(c.status());
@@ -698,7 +738,7 @@ const std::map<std::string, Subcommand>& Subcommands() {
         {"get", {kGetHelp, {"output"}, {}, {}, Get}},
         {"watch", {kWatchHelp, {}, {"logs"}, {}, Watch}},
         {"cancel", {kCancelHelp, {}, {}, {}, Cancel}},
-        {"results", {kResultsHelp, {"output", "plot"}, {"all"}, {}, Results}},
+        {"results", {kResultsHelp, {"output", "plot", "model", "evaluator"}, {"all"}, {}, Results}},
     };
   }();
   return commands;

@@ -11,6 +11,16 @@
 #include "cli/text_table.h"
 
 namespace transaxx::cli {
+
+std::vector<const v1::SearchPoint*> SortedFront(const v1::GetResultsResponse& r) {
+  std::vector<const v1::SearchPoint*> front;
+  for (const v1::SearchPoint& p : r.pareto_front()) front.push_back(&p);
+  std::stable_sort(front.begin(), front.end(), [](const auto* a, const auto* b) {
+    return a->power().relative_power() < b->power().relative_power();
+  });
+  return front;
+}
+
 namespace {
 
 using nlohmann::json;
@@ -110,11 +120,7 @@ std::string FrontTable(const v1::GetResultsResponse& r) {
   if (validation) header.insert(header.end(), {"VAL TOP-1", "VAL DROP pp"});
   header.insert(header.end(), {"FEASIBLE", "NOTE"});
   TextTable table(header);
-  std::vector<const v1::SearchPoint*> front;
-  for (const v1::SearchPoint& p : r.pareto_front()) front.push_back(&p);
-  std::stable_sort(front.begin(), front.end(), [](const auto* a, const auto* b) {
-    return a->power().relative_power() < b->power().relative_power();
-  });
+  const std::vector<const v1::SearchPoint*> front = SortedFront(r);
   for (size_t i = 0; i < front.size(); ++i) {
     const v1::SearchPoint& p = *front[i];
     std::vector<std::string> row = {absl::StrCat(i + 1),

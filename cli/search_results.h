@@ -10,11 +10,16 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "cli/pareto_plot.h"
 #include "transaxx/v1/search.pb.h"
 
 namespace transaxx::cli {
+
+// The front points by relative power, ascending: the order (1-based) in
+// which the front table numbers them and `finetune --point` picks them.
+std::vector<const v1::SearchPoint*> SortedFront(const v1::GetResultsResponse& r);
 
 // The front by relative power (point #, relative power, saving, top-1 with
 // its 95% interval, drop, validation top-1/drop when present, feasible

@@ -138,6 +138,9 @@ TEST(SearchCliTest, UsageErrorsExitWithTwoAndNameTheProblem) {
       {{"list", "--kind", "tune", server}, "--kind"},
       {{"list", "--page_size", "0", server}, "--page_size"},
       {{"list", "--timeout", "soon", server}, "--timeout"},
+      {{"results", "job-1", "--model", "m", server}, "--model and --evaluator go together"},
+      {{"results", "job-1", "--model", "m", "--evaluator", "e", "--output", "csv", server},
+       "--model goes with table or json"},
   };
   for (const auto& [args, needle] : cases) {
     CliRun run = Search(args);
@@ -149,6 +152,50 @@ TEST(SearchCliTest, UsageErrorsExitWithTwoAndNameTheProblem) {
   CliRun no_server = Search({"list"});
   EXPECT_EQ(no_server.code, 2);
   EXPECT_THAT(no_server.output, HasSubstr("TRANSAXX_SERVER"));
+}
+
+// `transaxx finetune ARGS...`.
+CliRun Finetune(std::vector<std::string> args, absl::Duration timeout = absl::Seconds(60)) {
+  args.insert(args.begin(), {TRANSAXX_CLI, "finetune"});
+  return transaxx::testing::RunCli(args, timeout);
+}
+
+TEST(SearchCliTest, FinetuneUsageErrorsExitWithTwo) {
+  const std::string server = "--server=" + ClosedPort();
+  const std::vector<std::string> base = {"--model", "m", "--train", "fashion-mnist:train", server};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {with({}), "one of --multiplier, --config or --job"},
+      {with({"--multiplier", "exact", "--config", "c.json"}), "one of --multiplier"},
+      {{"--multiplier", "exact", "--train", "fashion-mnist:train", server}, "--model"},
+      {{"--model", "m", "--multiplier", "exact", server}, "--train"},
+      {with({"--multiplier", "exact", "--epochs", "1", "--steps", "3"}), "not both"},
+      {with({"--multiplier", "exact", "--steps", "0"}), "--steps"},
+      {with({"--multiplier", "exact", "--optimizer", "lion"}), "--optimizer"},
+      {with({"--multiplier", "exact", "--gradient", "exact"}), "--gradient"},
+      {with({"--multiplier", "exact", "--schedule", "step"}), "--schedule"},
+      {with({"--multiplier", "exact", "--lr", "0"}), "--lr"},
+      {with({"--multiplier", "exact", "--train_sample", "5", "--train_limit", "3"}),
+       "--train_sample"},
+      {with({"--job", "j", "--point", "1"}), "--coordinator"},
+      {with({"--multiplier", "exact", "extra"}), "unexpected argument"},
+  };
+  unsetenv("TRANSAXX_COORDINATOR");
+  for (const auto& [args, needle] : cases) {
+    CliRun run = Finetune(args);
+    EXPECT_EQ(run.code, 2) << run.output;
+    EXPECT_THAT(run.output, HasSubstr(needle));
+  }
+  CliRun help = Finetune({"--help"});
+  EXPECT_EQ(help.code, 0);
+  for (const char* flag : {"--job JOB --point N", "--coordinator", "--gradient", "--epochs",
+                           "--steps", "--output_model", "--validation"}) {
+    EXPECT_THAT(help.output, HasSubstr(flag));
+  }
 }
 
 TEST(SearchCliTest, AnUnreachableCoordinatorSaysWhatToDo) {
@@ -355,6 +402,64 @@ TEST_F(SearchClusterCliTest, SubmitWaitThenListGetWatchResultsAndCancel) {
   CliRun cancel = Run({"cancel", job});
   EXPECT_EQ(cancel.code, 1);
   EXPECT_THAT(cancel.output, HasSubstr("already SUCCEEDED"));
+}
+
+// A front point of a finished job fine-tuned on the cluster's evaluator
+// (the job gives model and configuration), then the job's front
+// re-evaluated on the new model, and the new model searched.
+TEST_F(SearchClusterCliTest, FinetuneAFrontPointThenReevaluateAndSearchTheNewModel) {
+  std::vector<std::string> submit = TinyJob(3);
+  submit.push_back("--wait");
+  CliRun run = Run(submit, absl::Seconds(180));
+  ASSERT_EQ(run.code, 0) << run.output;
+  const std::string job = SubmittedJob(run.output);
+  const std::string evaluator = cluster_->evaluator(0).target();
+  CliRun tuned = Finetune({"--server", evaluator, "--coordinator",
+                           cluster_->coordinator().target(), "--job", job, "--point", "1",
+                           "--multipliers_dir", TRANSAXX_EVOAPPROX_DIR, "--train",
+                           "fashion-mnist:train", "--train_limit", "96", "--steps", "3",
+                           "--batch_size", "32", "--calibration_samples", "64", "--validation",
+                           "fashion-mnist:test", "--validation_limit", "32", "--output", "json"},
+                          absl::Seconds(300));
+  ASSERT_EQ(tuned.code, 0) << tuned.output;
+  EXPECT_THAT(tuned.output, HasSubstr("point 1 of job " + job));
+  const std::string document = tuned.output.substr(tuned.output.find('{'));
+  const nlohmann::json result = nlohmann::json::parse(document, nullptr, false);
+  ASSERT_FALSE(result.is_discarded()) << tuned.output;
+  EXPECT_EQ(result["base_model"], "fashion-vit");
+  EXPECT_EQ(result["steps"], 3);
+  EXPECT_EQ(result["validation_after"]["n"], 32);
+  const std::string model = result["model"];
+  EXPECT_THAT(model, ::testing::StartsWith("fashion-vit-ft-"));
+
+  CliRun point_out_of_range =
+      Finetune({"--server", evaluator, "--coordinator", cluster_->coordinator().target(), "--job",
+                job, "--point", "99", "--train", "fashion-mnist:train"});
+  EXPECT_EQ(point_out_of_range.code, 1) << point_out_of_range.output;
+  EXPECT_THAT(point_out_of_range.output, HasSubstr("front points"));
+
+  CliRun again = Run({"results", job, "--model", model, "--evaluator", evaluator, "--output",
+                      "json"},
+                     absl::Seconds(300));
+  ASSERT_EQ(again.code, 0) << again.output;
+  const nlohmann::json r =
+      nlohmann::json::parse(again.output.substr(again.output.find('{')), nullptr, false);
+  ASSERT_FALSE(r.is_discarded()) << again.output;
+  ASSERT_EQ(r["reevaluated"]["points"].size(), r["front"].size());
+  EXPECT_EQ(r["reevaluated"]["model"], model);
+  EXPECT_THAT(std::string(r["reevaluated"]["images"]), HasSubstr("32 images"));
+  CliRun table = Run({"results", job, "--model", model, "--evaluator", evaluator},
+                     absl::Seconds(300));
+  ASSERT_EQ(table.code, 0) << table.output;
+  EXPECT_THAT(table.output, HasSubstr("front re-evaluated on " + model));
+  EXPECT_THAT(table.output, HasSubstr("CHANGE pp"));
+
+  std::vector<std::string> search_new = TinyJob(2);
+  search_new[2] = model;  // --model
+  search_new.push_back("--wait");
+  CliRun second = Run(search_new, absl::Seconds(180));
+  EXPECT_EQ(second.code, 0) << second.output;
+  EXPECT_THAT(second.output, HasSubstr("SUCCEEDED"));
 }
 
 TEST_F(SearchClusterCliTest, CtrlCStopsWatchingNotTheJobAndCancelStopsTheJob) {
