@@ -33,6 +33,16 @@ CoordinatorMetrics::CoordinatorMetrics(rpc::MetricsRegistry& registry)
                             .AddGauge("transaxx_coordinator_best_power_saving",
                                       "Best feasible power saving (fraction) of the job that "
                                       "improved it last.")
-                            .WithLabels({})) {}
+                            .WithLabels({})),
+      running_evaluations_done(registry
+                                   .AddGauge("transaxx_coordinator_running_evaluations_done",
+                                             "Evaluations done by the running jobs that have an "
+                                             "evaluation budget.")
+                                   .WithLabels({})),
+      running_evaluations_budget(registry
+                                     .AddGauge("transaxx_coordinator_running_evaluations_budget",
+                                               "Evaluation budgets of the running jobs that have "
+                                               "one.")
+                                     .WithLabels({})) {}
 
 }  // namespace transaxx::coordinator

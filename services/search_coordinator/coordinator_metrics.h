@@ -20,6 +20,10 @@ struct CoordinatorMetrics {
   rpc::Gauge& evaluations_in_flight;
   rpc::Histogram& decision_seconds;               // one Propose or Observe of a strategy
   rpc::Gauge& best_power_saving;                  // best feasible saving of the latest update
+  // Over the running jobs with an evaluation budget (per-job series would
+  // label by job id; `transaxx search watch` shows one job):
+  rpc::Gauge& running_evaluations_done;           // evaluations done
+  rpc::Gauge& running_evaluations_budget;         // their budgets
 };
 
 }  // namespace transaxx::coordinator

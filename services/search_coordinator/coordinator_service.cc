@@ -69,6 +69,23 @@ void CoordinatorService::RefreshJobGauges() {
   }
 }
 
+void CoordinatorService::RefreshProgressGauges() {
+  std::vector<std::shared_ptr<JobRun>> runs;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, run] : runs_) runs.push_back(run);
+  }
+  int64_t done = 0, budget = 0;
+  for (const std::shared_ptr<JobRun>& run : runs) {
+    const v1::SearchJob record = run->Record();
+    if (record.state() != v1::JOB_STATE_RUNNING || record.progress().total() <= 0) continue;
+    done += record.progress().done();
+    budget += record.progress().total();
+  }
+  metrics_->running_evaluations_done.Set(static_cast<double>(done));
+  metrics_->running_evaluations_budget.Set(static_cast<double>(budget));
+}
+
 void CoordinatorService::StartRun(const v1::SearchJob& record) {
   RunEnvironment env{store_, pool_, power_, metrics_, &slots_,
                      [this] { RefreshJobGauges(); }};

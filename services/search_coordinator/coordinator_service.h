@@ -44,6 +44,9 @@ class CoordinatorService final : public v1::SearchCoordinator::Service {
 
   // Restarts the store's QUEUED and RUNNING jobs.
   absl::Status Resume();
+  // Sets the running-progress gauges (coordinator_metrics.h) from the live
+  // runs; the metrics endpoint calls it before each scrape.
+  void RefreshProgressGauges();
   void Drain();
 
   grpc::Status SubmitSearch(grpc::ServerContext* context, const v1::SubmitSearchRequest* request,

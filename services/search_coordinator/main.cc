@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
   coordinator::CoordinatorService service(service_options, store->get(), pool->get(),
                                           power.get(), &metrics);
   if (absl::Status s = service.Resume(); !s.ok()) return Fail(1, "cannot resume jobs", s);
+  registry.AddCollectHook([&service] { service.RefreshProgressGauges(); });
   return rpc::ServeUntilTerminated(
       *options, {{&service, v1::SearchCoordinator::service_full_name()}}, registry,
       [&service] { service.Drain(); });

@@ -350,6 +350,9 @@ TEST_F(CoordinatorTest, InvalidSpecsAreRefusedByName) {
 TEST_F(CoordinatorTest, CancelStopsAJobAndKeepsItsResults) {
   const std::string job_id = Submit(Spec(200));
   WaitFor(job_id, [](const auto& j) { return j.counts().evaluations_completed() >= 2; });
+  // The running job's progress shows in the metrics, and goes with it.
+  EXPECT_EQ(CoordinatorMetric("transaxx_coordinator_running_evaluations_budget"), 200);
+  EXPECT_GE(CoordinatorMetric("transaxx_coordinator_running_evaluations_done"), 2);
   v1::CancelSearchRequest cancel;
   cancel.set_job_id(job_id);
   v1::CancelSearchResponse cancelled;
@@ -365,6 +368,7 @@ TEST_F(CoordinatorTest, CancelStopsAJobAndKeepsItsResults) {
   const int64_t done = Get(job_id).counts().evaluations_completed();
   absl::SleepFor(absl::Seconds(3));
   EXPECT_EQ(Get(job_id).counts().evaluations_completed(), done);
+  EXPECT_EQ(CoordinatorMetric("transaxx_coordinator_running_evaluations_budget"), 0);
 
   // A finished job cannot be cancelled.
   const std::string small = Submit(Spec(2));
