@@ -656,9 +656,7 @@ grpc::Status EvaluatorService::FineTune(grpc::ServerContext* context,
     absl::StatusOr<FineTuneSettings> settings = ParseFineTuneSettings(*request);
     if (!settings.ok()) return settings.status();
     if (!settings->output_model_id.empty() && models_->Find(settings->output_model_id).ok()) {
-      return absl::AlreadyExistsError(absl::StrCat("output_model_id: a model '",
-                                                   settings->output_model_id,
-                                                   "' exists already; choose another id"));
+      return OutputIdTaken(settings->output_model_id);
     }
 
     absl::StatusOr<Admission::Slot> slot = admission_->Enter(interrupted);

@@ -141,6 +141,11 @@ nn::TrainOptions TrainOptionsFor(const FineTuneSettings& settings, int64_t image
   return options;
 }
 
+absl::Status OutputIdTaken(const std::string& id) {
+  return absl::AlreadyExistsError(
+      absl::StrCat("output_model_id: a model '", id, "' exists already; choose another id"));
+}
+
 absl::StatusOr<StagedModel> StagedModel::Write(const fs::path& root,
                                                const nn::ModelDescription& description,
                                                const nn::VisionTransformer& module) {
@@ -185,8 +190,7 @@ absl::StatusOr<std::string> StagedModel::Publish(const std::string& id,
     }
   }
   if (!id.empty()) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("output_model_id: a model '", id, "' exists already; choose another id"));
+    return OutputIdTaken(id);
   }
   if (fs::exists(destination)) return target;  // the destructor drops this identical copy
   return absl::InternalError(absl::StrCat("cannot move the fine-tuned model to ",

@@ -44,6 +44,9 @@ absl::StatusOr<FineTuneSettings> ParseFineTuneSettings(const v1::FineTuneRequest
 // request's epochs (rounded up, at least 1) or steps.
 nn::TrainOptions TrainOptionsFor(const FineTuneSettings& settings, int64_t images);
 
+// ALREADY_EXISTS for an output_model_id that names a model already there.
+absl::Status OutputIdTaken(const std::string& id);
+
 // A fine-tuned model written beside the published ones, in a hidden
 // temporary directory under the models folder (the model store skips
 // names starting with '.'), until Publish renames it into place. Destroyed
