@@ -387,6 +387,7 @@ absl::StatusOr<MultiplierCost> PowerCatalog::Cost(const PowerCatalogEntry& entry
 }
 
 absl::StatusOr<HardwareInfo> PowerCatalog::EstimateVerilog(absl::string_view verilog,
+                                                           absl::string_view top_module,
                                                            const Multiplier& m) {
   hardware::EstimateOptions options;
   options.synthesis = options_.synthesis;
@@ -394,7 +395,7 @@ absl::StatusOr<HardwareInfo> PowerCatalog::EstimateVerilog(absl::string_view ver
   {
     std::lock_guard<std::mutex> one_at_a_time(synthesis_mu_);
     const absl::Time start = absl::Now();
-    e = hardware::EstimateUserVerilog(verilog, m, options);
+    e = hardware::EstimateUserVerilog(verilog, top_module, m, options);
     if (options_.on_synthesis) options_.on_synthesis(absl::Now() - start);
   }
   if (!e.ok()) return e.status();

@@ -113,9 +113,11 @@ class PowerCatalog {
   // What EstimateConfigPower needs of `entry` (Hardware's errors).
   absl::StatusOr<MultiplierCost> Cost(const PowerCatalogEntry& entry, absl::Duration wait);
 
-  // Estimates the figures of a user's Verilog for `m` now (synthesis errors
-  // as in synthesis.h), scaled like the built-ins'.
-  absl::StatusOr<HardwareInfo> EstimateVerilog(absl::string_view verilog, const Multiplier& m);
+  // Estimates the figures of module `top_module` ("" = its top) of a user's
+  // Verilog for `m` now (synthesis errors as in synthesis.h), scaled like
+  // the built-ins'.
+  absl::StatusOr<HardwareInfo> EstimateVerilog(absl::string_view verilog,
+                                               absl::string_view top_module, const Multiplier& m);
 
   // Adds and persists an uploaded entry (id `user:NAME`). Returns false,
   // changing nothing, when the same id already holds the same table;

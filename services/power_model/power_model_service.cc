@@ -297,18 +297,14 @@ grpc::Status PowerModelService::CharacterizeMultiplier(
     absl::StatusOr<approx::Multiplier> m =
         approx::Multiplier::Create(absl::StrCat("user:", name), signedness, *table);
     if (!m.ok()) return m.status();
-    if (request->synthesize_table() && request->verilog().empty()) {
-      return absl::UnimplementedError(
-          "synthesize_table: synthesizing a bare truth table is not supported yet; give verilog");
-    }
-    if (!request->verilog_top_module().empty() && request->verilog_top_module() != "mult") {
-      return absl::UnimplementedError(
-          "verilog_top_module: only the top module `mult` is supported (see docs/power_model.md)");
+    if (!request->verilog_top_module().empty() && request->verilog().empty()) {
+      return absl::InvalidArgumentError(
+          "verilog_top_module: given without verilog; it names a module of the verilog field");
     }
     HardwareInfo hardware;
     hardware.source = "no hardware figures: give verilog";
     if (!request->verilog().empty()) {
-      absl::StatusOr<HardwareInfo> h = catalog_->EstimateVerilog(request->verilog(), *m);
+      absl::StatusOr<HardwareInfo> h = catalog_->EstimateVerilog(request->verilog(), request->verilog_top_module(), *m);
       if (!h.ok()) {
         return absl::Status(h.status().code(), absl::StrCat("verilog: ", h.status().message()));
       }

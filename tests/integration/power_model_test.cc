@@ -357,6 +357,15 @@ TEST_F(PowerModelTest, CharacterizeBadInput) {
         "signedness");
   check([](auto& r) { r.set_name("bad name!"); }, C::INVALID_ARGUMENT, "name");
   check([](auto& r) { r.set_name(std::string(65, 'x')); }, C::INVALID_ARGUMENT, "name");
+  check([](auto& r) { r.set_verilog_top_module("mult"); }, C::INVALID_ARGUMENT,
+        "verilog_top_module: given without verilog");
+  check(
+      [](auto& r) {
+        r.set_verilog("module mult(input [7:0] a, input [7:0] b, output [15:0] p);\n"
+                      "  assign p = a;\nendmodule\n");
+        r.set_verilog_top_module("mult; shell");
+      },
+      C::INVALID_ARGUMENT, "not a Verilog identifier");
   // Nothing was added by the bad requests.
   v1::GetMultiplierRequest g;
   g.mutable_multiplier()->set_id("user:bad_case");
@@ -412,6 +421,53 @@ TEST_F(PowerModelTest, CharacterizeAddRestartStillListed) {
   EXPECT_EQ(l.multipliers(0).ref().id(), "user:my_mask");
   EXPECT_EQ(l.multipliers(0).description(), "mask:a=1 uploaded as LUT16 bytes");
   EXPECT_EQ(l.multipliers(0).ref().content_hash(), approx::MakeBuiltin("mask:a=1")->content_hash());
+}
+
+TEST_F(PowerModelTest, CharacterizeWithVerilogEstimatesTheUploadedCircuit) {
+  if (std::system("yosys -V > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "Yosys is not installed (Debian package yosys): Verilog uploads untested";
+  }
+  // mask:a=1 (= evo:mul8s_1KVM, published relative power 0.868) as a user
+  // might describe it: a top module of their own name and a helper module.
+  v1::CharacterizeMultiplierRequest r;
+  r.set_signedness(v1::SIGNEDNESS_SIGNED);
+  r.set_name("lsb_cleared");
+  r.set_add_to_catalog(true);
+  for (int32_t v : MaskTable()) r.mutable_values()->add_entries(v);
+  r.set_verilog(
+      "module clear_lsb(input [7:0] x, output [7:0] y);\n"
+      "  assign y = {x[7:1], 1'b0};\nendmodule\n"
+      "module lsb_cleared_mul(input [7:0] a, input [7:0] b, output [15:0] p);\n"
+      "  wire [7:0] a_cleared;\n"
+      "  clear_lsb c(.x(a), .y(a_cleared));\n"
+      "  assign p = $signed(a_cleared) * $signed(b);\nendmodule\n");
+  r.set_verilog_top_module("lsb_cleared_mul");
+  v1::CharacterizeMultiplierResponse resp;
+  grpc::Status s = stub_->CharacterizeMultiplier(Call(absl::Seconds(120)).get(), r, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::HardwareFigures& h = resp.multiplier().hardware();
+  EXPECT_EQ(h.provenance(), v1::FIGURE_PROVENANCE_ESTIMATED);
+  EXPECT_GT(h.transistor_count(), 0);
+  // Yosys's own multiplier, not our array, so only roughly the built-in's.
+  EXPECT_GT(h.relative_power(), 0.5);
+  EXPECT_LT(h.relative_power(), 1.2);
+  // Usable in a configuration at once.
+  v1::EstimatePowerRequest e = ThreeLayerRequest();
+  e.mutable_configuration()->mutable_assignments(0)->mutable_multiplier()->set_id(
+      "user:lsb_cleared");
+  v1::EstimatePowerResponse er;
+  s = Estimate(e, &er);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_NEAR(er.power().relative_power(), 0.1 + 0.3 * h.relative_power() + 0.6, 1e-9);
+
+  // Naming the helper, or a module the design lacks, is the caller's error.
+  r.set_name("lsb_cleared_helper");
+  r.set_verilog_top_module("clear_lsb");
+  ExpectError(stub_->CharacterizeMultiplier(Call(absl::Seconds(120)).get(), r, &resp),
+              grpc::StatusCode::INVALID_ARGUMENT, "input [7:0] a");
+  r.set_verilog_top_module("no_such_module");
+  ExpectError(stub_->CharacterizeMultiplier(Call(absl::Seconds(120)).get(), r, &resp),
+              grpc::StatusCode::INVALID_ARGUMENT, "no_such_module");
 }
 
 TEST_F(PowerModelTest, ThousandConcurrentEstimates) {

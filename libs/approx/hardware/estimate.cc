@@ -87,9 +87,10 @@ absl::StatusOr<EstimatedFigures> EstimateBuiltin(absl::string_view id,
 }
 
 absl::StatusOr<EstimatedFigures> EstimateUserVerilog(absl::string_view verilog,
+                                                     absl::string_view top_module,
                                                      const Multiplier& expected,
                                                      const EstimateOptions& options) {
-  return Estimate(SynthesizeUserVerilog(verilog, expected, options.synthesis),
+  return Estimate(SynthesizeUserVerilog(verilog, top_module, expected, options.synthesis),
                   expected.signedness(), options);
 }
 

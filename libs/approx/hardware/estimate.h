@@ -66,9 +66,11 @@ struct EstimatedFigures {
 absl::StatusOr<EstimatedFigures> EstimateBuiltin(absl::string_view id,
                                                  const EstimateOptions& options);
 
-// Figures of a user's Verilog for `expected`'s table, relative to the exact
-// multiplier of `expected`'s signedness. Errors as SynthesizeUserVerilog.
+// Figures of module `top_module` of a user's Verilog ("" = its top) for
+// `expected`'s table, relative to the exact multiplier of `expected`'s
+// signedness. Errors as SynthesizeUserVerilog.
 absl::StatusOr<EstimatedFigures> EstimateUserVerilog(absl::string_view verilog,
+                                                     absl::string_view top_module,
                                                      const Multiplier& expected,
                                                      const EstimateOptions& options);
 

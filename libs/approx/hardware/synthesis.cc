@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -39,16 +40,35 @@ using Json = nlohmann::json;
 
 // Bump when the script or the way results are read changes, so that cached
 // results of the old flow are not reused.
-constexpr char kScriptVersion[] = "transaxx-yosys-synthesis-v1";
-constexpr char kScript[] =
-    "read_verilog design.v\n"
-    "synth -top mult -flatten\n"
-    "abc -g AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT,MUX\n"
-    "opt_clean\n"
-    "stat\n"
-    "stat -tech cmos\n"
-    "write_json netlist.json\n";
+constexpr char kScriptVersion[] = "transaxx-yosys-synthesis-v2";
 constexpr size_t kMaxUserVerilogBytes = 16 << 20;
+constexpr size_t kMaxTopModuleBytes = 256;
+
+// The Yosys script that synthesizes `top` ("" = Yosys picks the top of the
+// hierarchy). The top is renamed `mult`, so the netlist reader and the cache
+// entries need not know what the design called it.
+std::string Script(absl::string_view top) {
+  return absl::StrCat("read_verilog design.v\n",
+                      top.empty() ? "synth -auto-top -flatten\n"
+                                  : absl::StrCat("synth -top ", top, " -flatten\n"),
+                      "abc -g AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT,MUX\n"
+                      "opt_clean\n"
+                      "rename -top mult\n"
+                      "stat\n"
+                      "stat -tech cmos\n"
+                      "write_json netlist.json\n");
+}
+
+// A plain Verilog identifier, so that it cannot smuggle commands into the
+// Yosys script.
+bool IsVerilogIdentifier(absl::string_view name) {
+  if (name.empty() || name.size() > kMaxTopModuleBytes) return false;
+  if (!absl::ascii_isalpha(name[0]) && name[0] != '_') return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && c != '_' && c != '$') return false;
+  }
+  return true;
+}
 
 absl::StatusOr<std::string> ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -200,12 +220,12 @@ absl::StatusOr<int64_t> LastNumberAfter(absl::string_view log, absl::string_view
   return value;
 }
 
-absl::StatusOr<SynthesisResult> RunSynthesis(absl::string_view verilog,
+absl::StatusOr<SynthesisResult> RunSynthesis(absl::string_view verilog, absl::string_view script,
                                              const SynthesisOptions& options) {
   absl::StatusOr<TempDir> dir = TempDir::Create();
   if (!dir.ok()) return dir.status();
   if (absl::Status s = WriteFile(dir->path() / "design.v", verilog); !s.ok()) return s;
-  if (absl::Status s = WriteFile(dir->path() / "synth.ys", kScript); !s.ok()) return s;
+  if (absl::Status s = WriteFile(dir->path() / "synth.ys", script); !s.ok()) return s;
   absl::StatusOr<std::string> log = RunYosys(options, dir->path(), {"-s", "synth.ys"});
   if (!log.ok()) return log.status();
   SynthesisResult result;
@@ -257,11 +277,13 @@ absl::Status WriteCached(const fs::path& path, const SynthesisResult& result) {
   return absl::OkStatus();
 }
 
-// Synthesizes `verilog` (or takes the cached result) and checks the netlist
-// against `expected`.
+// Synthesizes module `top` of `verilog` (or takes the cached result) and
+// checks the netlist against `expected`.
 absl::StatusOr<SynthesisResult> SynthesizeAndCheck(absl::string_view verilog,
+                                                   absl::string_view top,
                                                    const Multiplier& expected,
                                                    const SynthesisOptions& options) {
+  const std::string script = Script(top);
   fs::path cache_file;
   if (!options.cache_dir.empty()) {
     std::error_code error;
@@ -271,20 +293,27 @@ absl::StatusOr<SynthesisResult> SynthesizeAndCheck(absl::string_view verilog,
                                                         options.cache_dir, ": ", error.message()));
     }
     const std::string key = Sha256Hex(
-        absl::StrCat(kScriptVersion, "\n", kScript, "\n", expected.content_hash(), "\n", verilog));
+        absl::StrCat(kScriptVersion, "\n", script, "\n", expected.content_hash(), "\n", verilog));
     cache_file = fs::path(options.cache_dir) / absl::StrCat(key, ".json");
   }
   std::optional<SynthesisResult> result;
   if (!cache_file.empty()) result = ReadCached(cache_file);
   const bool cached = result.has_value();
   if (!cached) {
-    absl::StatusOr<SynthesisResult> fresh = RunSynthesis(verilog, options);
+    absl::StatusOr<SynthesisResult> fresh = RunSynthesis(verilog, script, options);
     if (!fresh.ok()) return fresh.status();
     result = *std::move(fresh);
   }
   absl::StatusOr<GateNetlist> netlist = GateNetlist::FromYosysJson(result->netlist_json);
   if (!netlist.ok()) return netlist.status();
-  if (absl::Status equal = netlist->CheckEquals(expected); !equal.ok()) return equal;
+  if (absl::Status equal = netlist->CheckEquals(expected); !equal.ok()) {
+    if (!top.empty()) return equal;
+    // Yosys may have picked a helper module of the design as its top.
+    return absl::Status(equal.code(),
+                        absl::StrCat(equal.message(),
+                                     " (the top module was chosen automatically; name the "
+                                     "multiplier's module if it is another)"));
+  }
   if (!cached && !cache_file.empty()) {
     if (absl::Status s = WriteCached(cache_file, *result); !s.ok()) return s;
   }
@@ -307,7 +336,7 @@ absl::StatusOr<SynthesisResult> SynthesizeBuiltin(absl::string_view id,
   if (!multiplier.ok()) return multiplier.status();
   absl::StatusOr<std::string> verilog = BuiltinVerilog(multiplier->id());
   if (!verilog.ok()) return verilog.status();
-  absl::StatusOr<SynthesisResult> result = SynthesizeAndCheck(*verilog, *multiplier, options);
+  absl::StatusOr<SynthesisResult> result = SynthesizeAndCheck(*verilog, "mult", *multiplier, options);
   if (!result.ok() && result.status().code() == absl::StatusCode::kInvalidArgument) {
     // The RTL is ours: a rejection or a mismatch is our bug, not the caller's.
     return absl::InternalError(absl::StrCat("the generated RTL of '", multiplier->id(),
@@ -322,12 +351,19 @@ absl::StatusOr<SynthesisResult> SynthesizeExact(Signedness signedness,
   absl::StatusOr<Multiplier> exact =
       Multiplier::Create("exact-unsigned", signedness, ExactTable(signedness));
   if (!exact.ok()) return exact.status();
-  return SynthesizeAndCheck(ExactVerilog(signedness), *exact, options);
+  return SynthesizeAndCheck(ExactVerilog(signedness), "mult", *exact, options);
 }
 
 absl::StatusOr<SynthesisResult> SynthesizeUserVerilog(absl::string_view verilog,
+                                                      absl::string_view top_module,
                                                       const Multiplier& expected,
                                                       const SynthesisOptions& options) {
+  if (!top_module.empty() && !IsVerilogIdentifier(top_module)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the top module '", absl::CHexEscape(top_module.substr(0, kMaxTopModuleBytes)),
+        "' is not a Verilog identifier (a letter or _, then letters, digits, _ or $; at most ",
+        kMaxTopModuleBytes, " characters)"));
+  }
   if (verilog.size() > kMaxUserVerilogBytes) {
     return absl::InvalidArgumentError(absl::StrCat("the Verilog has ", verilog.size(),
                                                    " bytes; at most ", kMaxUserVerilogBytes,
@@ -340,7 +376,7 @@ absl::StatusOr<SynthesisResult> SynthesizeUserVerilog(absl::string_view verilog,
           absl::StrCat("the Verilog uses ", reads_files, "; a multiplier must be self-contained"));
     }
   }
-  return SynthesizeAndCheck(verilog, expected, options);
+  return SynthesizeAndCheck(verilog, top_module, expected, options);
 }
 
 }  // namespace transaxx::approx::hardware

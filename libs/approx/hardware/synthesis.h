@@ -1,10 +1,10 @@
 // Hardware cost of a multiplier by logic synthesis: Yosys, run as a child
-// process, maps a Verilog module `mult` (the interface of verilog.h) to a
-// flat netlist of simple CMOS gates with the script
+// process, maps the top module of a Verilog design (ports as in verilog.h) to
+// a flat netlist of simple CMOS gates with the script
 //   read_verilog design.v
-//   synth -top mult -flatten
+//   synth -top TOP -flatten          (or -auto-top when no top is named)
 //   abc -g AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT,MUX
-//   opt_clean; stat; stat -tech cmos; write_json netlist.json
+//   opt_clean; rename -top mult; stat; stat -tech cmos; write_json netlist.json
 // and reports the gate count, the transistor estimate and the netlist.
 //
 // Every result is checked, by simulating the netlist on all 65,536 operand
@@ -70,11 +70,14 @@ absl::StatusOr<SynthesisResult> SynthesizeBuiltin(absl::string_view id,
 absl::StatusOr<SynthesisResult> SynthesizeExact(Signedness signedness,
                                                 const SynthesisOptions& options);
 
-// Synthesizes a user's Verilog (module `mult`, ports as in verilog.h; p read
-// with `expected`'s signedness) and checks that it computes `expected`'s
-// table on every operand pair. The text may not read files (`include,
-// $readmemh/$readmemb are refused) and is limited to 16 MiB.
+// Synthesizes module `top_module` of a user's Verilog ("" = the top of its
+// hierarchy as Yosys determines it; ports as in verilog.h, p read with
+// `expected`'s signedness) and checks that it computes `expected`'s table on
+// every operand pair. The text may not read files (`include,
+// $readmemh/$readmemb are refused) and is limited to 16 MiB; `top_module`
+// must be a plain Verilog identifier (INVALID_ARGUMENT otherwise).
 absl::StatusOr<SynthesisResult> SynthesizeUserVerilog(absl::string_view verilog,
+                                                      absl::string_view top_module,
                                                       const Multiplier& expected,
                                                       const SynthesisOptions& options);
 

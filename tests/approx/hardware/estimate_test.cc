@@ -81,7 +81,7 @@ TEST(EstimateTest, UnsignedUserVerilogIsRelativeToTheUnsignedExact) {
   TRANSAXX_REQUIRE_YOSYS();
   const Multiplier exact = UnsignedExactMultiplier();
   absl::StatusOr<EstimatedFigures> figures =
-      EstimateUserVerilog(ExactVerilog(Signedness::kUnsigned), exact, Cached("unsigned"));
+      EstimateUserVerilog(ExactVerilog(Signedness::kUnsigned), "", exact, Cached("unsigned"));
   ASSERT_TRUE(figures.ok()) << figures.status();
   EXPECT_EQ(figures->relative_area, 1.0);
   EXPECT_EQ(figures->relative_power, 1.0);

@@ -88,7 +88,7 @@ TEST(SynthesisTest, SecondRunComesFromTheCacheWithoutYosys) {
   EXPECT_EQ(SynthesizeBuiltin("mask:b=1", options).status().code(),
             absl::StatusCode::kFailedPrecondition);
   // User Verilog with the same table is another circuit: another key too.
-  EXPECT_EQ(SynthesizeUserVerilog(kMaskA1Verilog, Builtin("mask:a=1"), options).status().code(),
+  EXPECT_EQ(SynthesizeUserVerilog(kMaskA1Verilog, "", Builtin("mask:a=1"), options).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
@@ -146,7 +146,7 @@ TEST(SynthesisTest, MalformedVerilogIsInvalidArgumentWithYosysMessage) {
   const absl::Status status = SynthesizeUserVerilog(
                                   "module mult(input [7:0] a, input [7:0] b, output [15:0] p);\n"
                                   "  assign p = a * ;\nendmodule\n",
-                                  Builtin("exact"), {})
+                                  "", Builtin("exact"), {})
                                   .status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
   EXPECT_THAT(status.message(), HasSubstr("Yosys rejected the design"));
@@ -154,21 +154,78 @@ TEST(SynthesisTest, MalformedVerilogIsInvalidArgumentWithYosysMessage) {
   EXPECT_THAT(status.message(), HasSubstr("syntax error"));
 }
 
-TEST(SynthesisTest, VerilogWithoutModuleMultOrItsPortsIsInvalidArgument) {
+TEST(SynthesisTest, VerilogWithoutTheMultiplierPortsIsInvalidArgument) {
   TRANSAXX_REQUIRE_YOSYS();
-  const absl::Status no_mult =
-      SynthesizeUserVerilog("module other(input a, output p);\n  assign p = a;\nendmodule\n",
+  const absl::Status one_bit =
+      SynthesizeUserVerilog("module other(input a, output p);\n  assign p = a;\nendmodule\n", "",
                             Builtin("exact"), {})
           .status();
-  EXPECT_EQ(no_mult.code(), absl::StatusCode::kInvalidArgument) << no_mult;
-  EXPECT_THAT(no_mult.message(), HasSubstr("mult"));
+  EXPECT_EQ(one_bit.code(), absl::StatusCode::kInvalidArgument) << one_bit;
+  EXPECT_THAT(one_bit.message(), HasSubstr("input [7:0] a"));
   const absl::Status narrow_a = SynthesizeUserVerilog(
                                     "module mult(input [3:0] a, input [7:0] b, output [15:0] p);\n"
                                     "  assign p = a * b;\nendmodule\n",
-                                    Builtin("exact"), {})
+                                    "", Builtin("exact"), {})
                                     .status();
   EXPECT_EQ(narrow_a.code(), absl::StatusCode::kInvalidArgument) << narrow_a;
   EXPECT_THAT(narrow_a.message(), HasSubstr("input [7:0] a"));
+}
+
+// mask:a=1 as a user would write it: a top module of any name built from a
+// helper module.
+constexpr char kHierarchicalMaskA1Verilog[] =
+    "module clear_lsb(input [7:0] x, output [7:0] y);\n"
+    "  assign y = {x[7:1], 1'b0};\n"
+    "endmodule\n"
+    "module my_mul(input [7:0] a, input [7:0] b, output [15:0] p);\n"
+    "  wire [7:0] a_cleared;\n"
+    "  clear_lsb c(.x(a), .y(a_cleared));\n"
+    "  assign p = $signed(a_cleared) * $signed(b);\n"
+    "endmodule\n";
+
+TEST(SynthesisTest, TopModuleOfAnyNameIsNamedOrFoundAndCheckedAgainstTheTable) {
+  TRANSAXX_REQUIRE_YOSYS();
+  absl::StatusOr<SynthesisResult> named =
+      SynthesizeUserVerilog(kHierarchicalMaskA1Verilog, "my_mul", Builtin("mask:a=1"), {});
+  ASSERT_TRUE(named.ok()) << named.status();
+  absl::StatusOr<SynthesisResult> found =
+      SynthesizeUserVerilog(kHierarchicalMaskA1Verilog, "", Builtin("mask:a=1"), {});
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->cells, named->cells);
+  EXPECT_EQ(found->transistors, named->transistors);
+
+  // Naming the helper synthesizes the helper, whose ports do not fit.
+  const absl::Status helper =
+      SynthesizeUserVerilog(kHierarchicalMaskA1Verilog, "clear_lsb", Builtin("mask:a=1"), {})
+          .status();
+  EXPECT_EQ(helper.code(), absl::StatusCode::kInvalidArgument) << helper;
+  EXPECT_THAT(helper.message(), HasSubstr("input [7:0] a"));
+  const absl::Status missing =
+      SynthesizeUserVerilog(kHierarchicalMaskA1Verilog, "mult", Builtin("mask:a=1"), {}).status();
+  EXPECT_EQ(missing.code(), absl::StatusCode::kInvalidArgument) << missing;
+  EXPECT_THAT(missing.message(), HasSubstr("Yosys rejected the design"));
+  EXPECT_THAT(missing.message(), HasSubstr("mult"));
+  // A found top that computes another table says it was found, not named.
+  const absl::Status other =
+      SynthesizeUserVerilog(kHierarchicalMaskA1Verilog, "", Builtin("exact"), {}).status();
+  EXPECT_EQ(other.code(), absl::StatusCode::kInvalidArgument) << other;
+  EXPECT_THAT(other.message(), HasSubstr("chosen automatically"));
+}
+
+TEST(SynthesisTest, TopModuleThatIsNoIdentifierIsRefusedBeforeYosysRuns) {
+  SynthesisOptions no_yosys;
+  no_yosys.yosys = "/nonexistent/bin/yosys";
+  for (const char* top : {"my mul", "mult\nshell rm -rf x", "1mult", "a;b", "m-ult"}) {
+    const absl::Status status =
+        SynthesizeUserVerilog(kMaskA1Verilog, top, Builtin("mask:a=1"), no_yosys).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << top;
+    EXPECT_THAT(status.message(), HasSubstr("not a Verilog identifier")) << top;
+  }
+  EXPECT_EQ(SynthesizeUserVerilog(kMaskA1Verilog, std::string(300, 'm'), Builtin("mask:a=1"),
+                                  no_yosys)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(SynthesisTest, SequentialVerilogIsInvalidArgument) {
@@ -178,7 +235,7 @@ TEST(SynthesisTest, SequentialVerilogIsInvalidArgument) {
           "module mult(input clk, input [7:0] a, input [7:0] b,\n"
           "            output reg [15:0] p);\n"
           "  always @(posedge clk) p <= $signed(a) * $signed(b);\nendmodule\n",
-          Builtin("exact"), {})
+          "", Builtin("exact"), {})
           .status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
   EXPECT_THAT(status.message(), HasSubstr("combinational"));
@@ -188,7 +245,7 @@ TEST(SynthesisTest, UserVerilogThatDiffersFromItsTableIsRefusedNamingTheOperands
   TRANSAXX_REQUIRE_YOSYS();
   // (a & ~1) * b is not the exact product; the first pair in table order
   // where they differ is a = 1, b = 1.
-  const absl::Status status = SynthesizeUserVerilog(kMaskA1Verilog, Builtin("exact"), {}).status();
+  const absl::Status status = SynthesizeUserVerilog(kMaskA1Verilog, "", Builtin("exact"), {}).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
   EXPECT_THAT(status.message(), HasSubstr("'exact'"));
   EXPECT_THAT(status.message(), HasSubstr("for a = 1, b = 1 it gives 0 where the table has 1"));
@@ -207,7 +264,7 @@ TEST(SynthesisTest, UserVerilogOfAnEvoApproxTableIsAccepted) {
       "module mult(input [7:0] a, input [7:0] b, output [15:0] p);\n"
       "  wire [7:0] x = {a[7:1], 1'b0}, y = {b[7:1], 1'b0};\n"
       "  assign p = $signed(x) * $signed(y);\nendmodule\n",
-      *evo, {});
+      "", *evo, {});
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_GT(result->transistors, 0);
 }
@@ -217,13 +274,13 @@ TEST(SynthesisTest, UnsignedUserVerilogIsReadAsUnsigned) {
   const Multiplier exact = UnsignedExactMultiplier();
   EXPECT_TRUE(SynthesizeUserVerilog("module mult(input [7:0] a, input [7:0] b, output [15:0] p);\n"
                                     "  assign p = a * b;\nendmodule\n",
-                                    exact, {})
+                                    "", exact, {})
                   .ok());
 }
 
 TEST(SynthesisTest, UserVerilogThatReadsFilesIsRefused) {
   for (const char* verilog : {"`include \"/etc/passwd\"\n", "initial $readmemh(\"x\", m);\n"}) {
-    const absl::Status status = SynthesizeUserVerilog(verilog, Builtin("exact"), {}).status();
+    const absl::Status status = SynthesizeUserVerilog(verilog, "", Builtin("exact"), {}).status();
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << verilog;
     EXPECT_THAT(status.message(), HasSubstr("self-contained"));
   }
