@@ -4,21 +4,23 @@
 //    transaxx-coordinator on loopback and runs an EXHAUSTIVE job over a space
 //    small enough to enumerate: the demo model's layers in 5 groups (the
 //    patch embedding, then one group per block) × 4 multipliers (exact and
-//    the three operand-masking EvoApprox circuits) = 1,024 configurations,
-//    on a fixed subset of Fashion-MNIST. Its results are the true table and
-//    the true Pareto front.
+//    the three of `--candidates`) = 1,024 configurations, on a fixed subset
+//    of Fashion-MNIST. Its results are the true table and the true Pareto
+//    front.
 // 2. Replays each strategy against that table, exactly as the coordinator
 //    drives it (the all-exact baseline known first; the sensitivity analysis
 //    first for MCTS and greedy, counted in the budget; `--parallel`
 //    evaluations in flight, completing first in, first out), for 2%, 5% and
 //    10% of the space, over `--seeds` seeds, and reports the fraction of the
-//    true front's hypervolume reached (reference point: the space's lowest
-//    accuracy and relative power 1) and the best saving within the
-//    threshold.
-// 3. Runs the same MCTS job on clusters of 1, 2 and 4 evaluators (cold
-//    caches) and reports wall time and evaluator utilization (time the
-//    evaluators spent in successful Evaluate calls over wall time ×
-//    evaluators, from the coordinator's metrics).
+//    true front's hypervolume reached and the best saving within the
+//    threshold. The hypervolume's reference power is 1; its reference
+//    accuracy is the space's lowest in a first table and `--useful_drop_pp`
+//    below the all-exact baseline in a second (a front point far below the
+//    baseline is of little use however much area it spans).
+// 3. Unless `--scaling_evaluators` is empty, runs one MCTS job on clusters of
+//    1, 2 and 4 evaluators (cold caches) and reports wall time and evaluator
+//    utilization (time the evaluators spent in successful Evaluate calls over
+//    wall time × evaluators, from the coordinator's metrics).
 //
 // Writes Markdown to stdout; progress to stderr.
 #include <unistd.h>
@@ -45,6 +47,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/ascii.h"
@@ -59,15 +62,23 @@
 #include "transaxx/v1/evaluator.grpc.pb.h"
 #include "transaxx/v1/search.grpc.pb.h"
 
+ABSL_FLAG(std::string, candidates, "evo:mul8s_1L2J,evo:mul8s_1L2N,evo:mul8s_1L12",
+          "the three approximate multipliers of the space (ids or globs, comma-separated; "
+          "exact is always a candidate)");
 ABSL_FLAG(int, subset, 512, "images of the Fashion-MNIST test split every configuration is evaluated on");
-ABSL_FLAG(int, seeds, 5, "seeds per strategy and budget");
+ABSL_FLAG(int, seeds, 20, "seeds per strategy and budget");
 ABSL_FLAG(int, parallel, 4, "evaluations in flight in the replay");
+ABSL_FLAG(double, useful_drop_pp, 5.0,
+          "the second hypervolume table counts accuracy only down to this many percentage "
+          "points below the all-exact baseline");
 ABSL_FLAG(double, threshold_pp, 1.0, "accuracy drop threshold, percentage points");
 ABSL_FLAG(int, scaling_budget, 40, "evaluations of each scaling job");
-ABSL_FLAG(std::string, scaling_evaluators, "1,2,4", "cluster sizes of the scaling runs");
-ABSL_FLAG(std::string, table, "",
-          "a file of enumerated results: read when it exists (skipping the enumeration), "
-          "written otherwise; for iterating on strategies");
+ABSL_FLAG(std::string, scaling_evaluators, "1,2,4",
+          "cluster sizes of the scaling runs (empty: no scaling runs)");
+ABSL_FLAG(std::string, table_dir, "",
+          "a folder of enumerated results, one file per space and subset: read when there "
+          "(skipping the enumeration), written otherwise; for iterating on strategies");
+ABSL_FLAG(std::string, heading, "Search quality and scaling", "the report's title");
 ABSL_FLAG(std::string, work_dir, "", "where the clusters keep state and logs (default: a temporary folder)");
 
 namespace transaxx {
@@ -147,7 +158,9 @@ v1::SearchSpec BaseSpec(int subset) {
   spec.mutable_calibration()->mutable_subset()->mutable_dataset()->set_id("fashion-mnist");
   spec.mutable_calibration()->mutable_subset()->set_split("train");
   spec.mutable_calibration()->mutable_subset()->mutable_stratified()->set_size(512);
-  spec.add_candidate_multipliers("evo:mul8s_1L2[JLN]");
+  for (absl::string_view c : absl::StrSplit(absl::GetFlag(FLAGS_candidates), ',')) {
+    spec.add_candidate_multipliers(std::string(c));
+  }
   for (const std::string& g : kGroups) {
     v1::LayerGroup* group = spec.add_layer_groups();
     group->set_name(g.substr(0, g.size() - 2));
@@ -188,6 +201,7 @@ v1::SearchJob RunJob(Cluster& cluster, const v1::SearchSpec& spec) {
 
 // The enumerated space: accuracy and power of every assignment.
 struct Table {
+  std::vector<std::string> candidates;  // ids, in decision-candidate order
   search::SearchSpace space;
   std::map<search::Assignment, search::Outcome> outcomes;
   std::map<search::Assignment, double> accuracy;
@@ -206,8 +220,16 @@ Table Enumerate(Cluster& cluster, int subset) {
   grpc::Status s = cluster.coordinator().GetResults(Call().get(), request, &results);
   if (!s.ok()) Die("results: " + s.error_message());
 
+  if (job.candidates_size() != 4) {
+    Die(absl::StrCat("--candidates gives ", job.candidates_size() - 1,
+                     " approximate multipliers; the space needs 3"));
+  }
   std::map<std::string, int> candidate;
-  for (int c = 0; c < job.candidates_size(); ++c) candidate[job.candidates(c).id()] = c;
+  Table t;
+  for (int c = 0; c < job.candidates_size(); ++c) {
+    candidate[job.candidates(c).id()] = c;
+    t.candidates.push_back(job.candidates(c).id());
+  }
   v1::DescribeModelRequest describe;
   describe.mutable_model()->set_id(kModel);
   v1::DescribeModelResponse model;
@@ -222,7 +244,6 @@ Table Enumerate(Cluster& cluster, int subset) {
     }
     return -1;
   };
-  Table t;
   int64_t total = 0;
   std::vector<double> macs(kGroups.size(), 0);
   for (const auto& l : model.layers()) {
@@ -260,11 +281,12 @@ Table Enumerate(Cluster& cluster, int subset) {
   return t;
 }
 
-// The table as text: "w W0 W1 …", one "s D S0 S1 …" per decision, one
-// "p KEY ACCURACY DROP POWER" per assignment.
+// The table as text: "c ID0 ID1 …", "w W0 W1 …", one "s D S0 S1 …" per
+// decision, one "p KEY ACCURACY DROP POWER" per assignment.
 void SaveTable(const Table& t, const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) Die("cannot write " + path);
+  std::fprintf(f, "c %s\n", absl::StrJoin(t.candidates, " ").c_str());
   std::fprintf(f, "w");
   for (double w : t.space.mac_fraction) std::fprintf(f, " %.17g", w);
   std::fprintf(f, "\n");
@@ -292,7 +314,9 @@ Table LoadTable(const std::string& path) {
       double v = 0;
       if (absl::SimpleAtod(words[i], &v)) values.push_back(v);
     }
-    if (words[0] == "w") {
+    if (words[0] == "c") {
+      t.candidates.assign(words.begin() + 1, words.end());
+    } else if (words[0] == "w") {
       t.space.mac_fraction = values;
     } else if (words[0] == "s" && !values.empty()) {
       t.space.saving.emplace_back(values.begin() + 1, values.end());
@@ -313,8 +337,8 @@ Table LoadTable(const std::string& path) {
 }
 
 struct Replay {
-  double hypervolume_fraction = 0;
-  double best_saving = 0;  // within the threshold; 0 when none
+  std::vector<search::Assignment> seen;  // evaluated, the all-exact baseline included
+  double best_saving = 0;                // within the threshold; 0 when none
 };
 
 std::vector<search::ParetoPoint> Points(const Table& t,
@@ -347,8 +371,7 @@ void Drive(search::Strategy& strategy, const Table& t, int64_t budget, int paral
   }
 }
 
-Replay RunReplay(const Table& t, search::StrategyKind kind, uint64_t seed, int64_t budget,
-                 double reference_accuracy, double true_hypervolume) {
+Replay RunReplay(const Table& t, search::StrategyKind kind, uint64_t seed, int64_t budget) {
   const double threshold = absl::GetFlag(FLAGS_threshold_pp);
   const int parallel = absl::GetFlag(FLAGS_parallel);
   const search::Assignment exact = t.space.Exact();
@@ -371,13 +394,11 @@ Replay RunReplay(const Table& t, search::StrategyKind kind, uint64_t seed, int64
   Drive(**strategy, t, budget - static_cast<int64_t>(seen.size()), parallel, &seen);
   seen.push_back(exact);
   Replay r;
-  r.hypervolume_fraction =
-      search::Hypervolume(search::NonDominated(Points(t, seen)), reference_accuracy, 1.0) /
-      true_hypervolume;
   for (const auto& a : seen) {
     const search::Outcome& o = t.outcomes.at(a);
     if (o.accuracy_drop_pp <= threshold) r.best_saving = std::max(r.best_saving, 1 - o.relative_power);
   }
+  r.seen = std::move(seen);
   return r;
 }
 
@@ -390,6 +411,45 @@ const char* Name(search::StrategyKind k) {
     case search::StrategyKind::kExhaustive: return "exhaustive";
   }
   return "?";
+}
+
+constexpr double kFractions[] = {0.02, 0.05, 0.10};
+const search::StrategyKind kKinds[] = {search::StrategyKind::kMcts, search::StrategyKind::kNsga2,
+                                       search::StrategyKind::kRandom, search::StrategyKind::kGreedy};
+
+// replays[kind][fraction] holds one replay per seed.
+using Replays = std::map<search::StrategyKind, std::vector<std::vector<Replay>>>;
+
+// The hypervolume fractions of the replays (mean [min, max] per budget) with
+// accuracy counted from `reference_accuracy` up, and the best savings.
+void PrintHypervolumeTable(const Table& t, const Replays& replays, double reference_accuracy,
+                           double true_best) {
+  std::vector<search::Assignment> all;
+  for (const auto& [a, o] : t.outcomes) all.push_back(a);
+  const double true_hv =
+      search::Hypervolume(search::NonDominated(Points(t, all)), reference_accuracy, 1.0);
+  std::printf("| strategy | 2%% of the space | 5%% | 10%% | best saving at 5%% | at 10%% |\n");
+  std::printf("|---|---|---|---|---|---|\n");
+  for (search::StrategyKind kind : kKinds) {
+    std::printf("| %s |", Name(kind));
+    std::vector<double> best_at;
+    for (const std::vector<Replay>& per_seed : replays.at(kind)) {
+      std::vector<double> hv;
+      double best = 0;
+      for (const Replay& r : per_seed) {
+        hv.push_back(search::Hypervolume(search::NonDominated(Points(t, r.seen)),
+                                         reference_accuracy, 1.0) /
+                     true_hv);
+        best += r.best_saving / static_cast<double>(per_seed.size());
+      }
+      best_at.push_back(true_best > 0 ? best / true_best : 0);
+      double mean = std::accumulate(hv.begin(), hv.end(), 0.0) / static_cast<double>(hv.size());
+      std::printf(" %.3f [%.3f, %.3f] |", mean, *std::min_element(hv.begin(), hv.end()),
+                  *std::max_element(hv.begin(), hv.end()));
+    }
+    std::printf(" %.3f | %.3f |\n", best_at[1], best_at[2]);
+  }
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -408,7 +468,15 @@ int main(int argc, char** argv) {
   Progress("enumerating the space on a cluster of 2 evaluators");
   absl::Time start = absl::Now();
   Table table;
-  const std::string table_file = absl::GetFlag(FLAGS_table);
+  std::string table_file;
+  if (const std::string dir = absl::GetFlag(FLAGS_table_dir); !dir.empty()) {
+    std::string space = absl::StrCat(absl::GetFlag(FLAGS_candidates), "-", subset);
+    for (char& c : space) {
+      if (!absl::ascii_isalnum(c) && c != '-') c = '_';
+    }
+    std::filesystem::create_directories(dir);
+    table_file = absl::StrCat(dir, "/space-", space, ".txt");
+  }
   if (!table_file.empty() && std::filesystem::exists(table_file)) {
     table = LoadTable(table_file);
   } else {
@@ -424,7 +492,6 @@ int main(int argc, char** argv) {
     reference_accuracy = std::min(reference_accuracy, acc);
   }
   const auto true_front = search::NonDominated(Points(table, all));
-  const double true_hv = search::Hypervolume(true_front, reference_accuracy, 1.0);
   double true_best = 0;
   for (const auto& [a, o] : table.outcomes) {
     if (o.accuracy_drop_pp <= absl::GetFlag(FLAGS_threshold_pp)) {
@@ -432,49 +499,53 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("# Search quality and scaling\n\n");
+  std::printf("# %s\n\n", absl::GetFlag(FLAGS_heading).c_str());
   std::printf("Reproduce: `./run bench search` (this machine: %d cores). Space: the demo model's "
-              "layers in %zu groups (%s) × %d multipliers (exact, evo:mul8s_1L2J, 1L2L, 1L2N) = "
+              "layers in %zu groups (%s) × %d multipliers (%s) = "
               "%zu configurations, each evaluated on the first %d images of the Fashion-MNIST "
               "test split (int8, calibration: 512 stratified training images). Enumerated by an "
               "EXHAUSTIVE job on 2 evaluators in %.0f s. True Pareto front: %zu points; "
-              "hypervolume reference: accuracy %.4f (the space's lowest), relative power 1. "
-              "Best saving within %.1f pp: %.4f.\n\n",
+              "all-exact baseline accuracy %.4f, the space's lowest %.4f. Hypervolume reference "
+              "power: 1. Best saving within %.1f pp: %.4f.\n\n",
               static_cast<int>(std::thread::hardware_concurrency()), kGroups.size(),
-              "patch_embed, blocks.0 … blocks.3", table.space.candidates(), all.size(), subset,
-              enumerate_seconds, true_front.size(), reference_accuracy,
+              "patch_embed, blocks.0 … blocks.3", table.space.candidates(),
+              absl::StrJoin(table.candidates, ", ").c_str(), all.size(), subset,
+              enumerate_seconds, true_front.size(), table.accuracy.at(table.space.Exact()),
+              reference_accuracy,
               absl::GetFlag(FLAGS_threshold_pp), true_best);
+  Replays replays;
+  for (search::StrategyKind kind : kKinds) {
+    for (double fraction : kFractions) {
+      const int64_t budget = static_cast<int64_t>(std::lround(fraction * all.size()));
+      std::vector<Replay> per_seed;
+      for (int seed = 0; seed < seeds; ++seed) {
+        per_seed.push_back(RunReplay(table, kind, seed, budget));
+      }
+      replays[kind].push_back(std::move(per_seed));
+    }
+  }
   std::printf("## Hypervolume fraction of the true front\n\n");
   std::printf("Each strategy replayed against the enumerated results as the coordinator drives "
               "it (%d evaluations in flight; the sensitivity analysis, 15 evaluations, counted "
               "in the budget of MCTS and greedy), %d seeds; mean [min, max]. Best saving: mean "
               "best saving within the threshold found, as a fraction of the true best.\n\n",
               absl::GetFlag(FLAGS_parallel), seeds);
-  std::printf("| strategy | 2%% of the space | 5%% | 10%% | best saving at 5%% | at 10%% |\n");
-  std::printf("|---|---|---|---|---|---|\n");
-  for (search::StrategyKind kind : {search::StrategyKind::kMcts, search::StrategyKind::kNsga2,
-                                    search::StrategyKind::kRandom,
-                                    search::StrategyKind::kGreedy}) {
-    std::printf("| %s |", Name(kind));
-    std::vector<double> best_at;
-    for (double fraction : {0.02, 0.05, 0.10}) {
-      const int64_t budget = static_cast<int64_t>(std::lround(fraction * all.size()));
-      std::vector<double> hv;
-      double best = 0;
-      for (int seed = 0; seed < seeds; ++seed) {
-        Replay r = RunReplay(table, kind, seed, budget, reference_accuracy, true_hv);
-        hv.push_back(r.hypervolume_fraction);
-        best += r.best_saving / seeds;
-      }
-      best_at.push_back(true_best > 0 ? best / true_best : 0);
-      double mean = std::accumulate(hv.begin(), hv.end(), 0.0) / static_cast<double>(hv.size());
-      std::printf(" %.3f [%.3f, %.3f] |", mean, *std::min_element(hv.begin(), hv.end()),
-                  *std::max_element(hv.begin(), hv.end()));
-    }
-    std::printf(" %.3f | %.3f |\n", best_at[1], best_at[2]);
-    std::fflush(stdout);
-  }
+  std::printf("### The whole space (reference: its lowest accuracy, %.4f)\n\n",
+              reference_accuracy);
+  PrintHypervolumeTable(table, replays, reference_accuracy, true_best);
+  const double baseline = table.accuracy.at(table.space.Exact());
+  const double useful = absl::GetFlag(FLAGS_useful_drop_pp);
+  const double useful_reference = std::max(reference_accuracy, baseline - useful / 100);
+  std::printf("\n### The useful region (reference: %.1f pp below the all-exact baseline, "
+              "accuracy %.4f)\n\n",
+              useful, useful_reference);
+  PrintHypervolumeTable(table, replays, useful_reference, true_best);
+  std::printf("\n");
 
+  if (absl::GetFlag(FLAGS_scaling_evaluators).empty()) {
+    std::filesystem::remove_all(work);
+    return 0;
+  }
   std::printf("\n## Wall time and evaluator utilization\n\n");
   const int budget = absl::GetFlag(FLAGS_scaling_budget);
   std::printf("One MCTS job of %d evaluations (default parameters, seed 0, %d images each) on "
