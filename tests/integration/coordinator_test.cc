@@ -5,12 +5,15 @@
 // is refused by name; cancel; kill -9 of an evaluator mid-job (nothing lost
 // or counted twice); kill -9 of the coordinator mid-job and a restart (the
 // job resumes and no completed configuration is evaluated again); two jobs
-// at once, and the evaluation cache shared by jobs.
+// at once, and the evaluation cache shared by jobs; evaluators found by a
+// dns:/// name and reached, like the power model, over mutual TLS with a
+// bearer token.
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -23,6 +26,7 @@
 #include "services/search_coordinator/job_store.h"
 #include "tests/support/http_get.h"
 #include "tests/support/service_process.h"
+#include "tests/support/test_pki.h"
 #include "transaxx/v1/evaluator.grpc.pb.h"
 #include "transaxx/v1/search.grpc.pb.h"
 
@@ -80,12 +84,18 @@ class CoordinatorTest : public ::testing::Test {
     StartCoordinator();
   }
 
-  void StartCoordinator() {
-    coordinator_ = StartService({
-        TRANSAXX_COORDINATOR, "--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
-        "--state_dir=" + root_ + "/coordinator",
-        "--evaluators=" + evaluators_[0]->target() + "," + evaluators_[1]->target(),
-        "--power_model=" + power_->target(), "--evaluate_timeout=10m"});
+  // Starts the coordinator with the fixture's services, or with `services`
+  // (its state folder, evaluators, power model and their security) instead.
+  void StartCoordinator(std::vector<std::string> services = {}) {
+    if (services.empty()) {
+      services = {"--state_dir=" + root_ + "/coordinator",
+                  "--evaluators=" + evaluators_[0]->target() + "," + evaluators_[1]->target(),
+                  "--power_model=" + power_->target()};
+    }
+    std::vector<std::string> argv = {TRANSAXX_COORDINATOR, "--listen=127.0.0.1:0",
+                                     "--metrics_listen=127.0.0.1:0", "--evaluate_timeout=10m"};
+    argv.insert(argv.end(), services.begin(), services.end());
+    coordinator_ = StartService(argv);
     ASSERT_NE(coordinator_, nullptr);
     rpc::ChannelOptions options;
     options.target = coordinator_->target();
@@ -267,6 +277,68 @@ TEST_F(CoordinatorTest, AJobFinishesWithinBudgetWithAParetoFrontAndTheBaseline) 
     EXPECT_LE(r.best_within_threshold().accuracy_drop_pp(), 2.0);
   }
   EXPECT_EQ(CoordinatorMetric("transaxx_coordinator_evaluations_completed_total"), 10);
+}
+
+TEST_F(CoordinatorTest, EvaluatorsByDnsNameOverMutualTlsWithAToken) {
+  const std::string pki_dir = root_ + "/pki";
+  std::filesystem::create_directories(pki_dir);
+  absl::StatusOr<transaxx::testing::TestPki> pki = transaxx::testing::GenerateTestPki(pki_dir);
+  ASSERT_TRUE(pki.ok()) << pki.status();
+  const std::string token = pki_dir + "/token";
+  std::ofstream(token) << "a-shared-secret\n";
+  const std::vector<std::string> server_security = {
+      "--tls_cert=" + pki->server_cert, "--tls_key=" + pki->server_key,
+      "--tls_ca=" + pki->ca_cert, "--auth_token_file=" + token};
+  auto secured = [&](std::vector<std::string> argv) {
+    argv.insert(argv.end(), server_security.begin(), server_security.end());
+    return StartService(argv);
+  };
+  std::unique_ptr<ServiceProcess> power = secured(
+      {TRANSAXX_POWER_MODEL, "--listen=127.0.0.1:0", "--metrics_listen=",
+       "--multipliers_dir=" + kEvo, "--state_dir=" + root_ + "/tls_power", "--warm_builtins=false"});
+  std::unique_ptr<ServiceProcess> evaluator = secured(
+      {TRANSAXX_EVALUATOR, "--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+       "--models_dir=" + root_ + "/models", "--multipliers_dir=" + kEvo,
+       "--state_dir=" + root_ + "/tls_evaluator", "--threads=1", "--max_concurrent=2",
+       "--batch_size=32"});
+  ASSERT_TRUE(power != nullptr && evaluator != nullptr);
+  // localhost resolves to 127.0.0.1, where the evaluator listens; the
+  // certificate names localhost, the name the coordinator checks.
+  const std::string port = evaluator->target().substr(evaluator->target().rfind(':') + 1);
+  StartCoordinator({"--state_dir=" + root_ + "/tls_coordinator",
+                    "--evaluators=dns:///localhost:" + port, "--power_model=" + power->target(),
+                    "--client_tls_ca=" + pki->ca_cert, "--client_tls_cert=" + pki->client_cert,
+                    "--client_tls_key=" + pki->client_key,
+                    "--client_auth_token_file=" + token});
+  ASSERT_NE(coordinator_, nullptr);
+
+  const std::string job_id = Submit(Spec(5));
+  v1::SearchJob job = WaitFor(job_id, Terminal);
+  EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.error_message();
+  EXPECT_EQ(job.counts().evaluations_completed(), 5);
+  EXPECT_EQ(job.counts().evaluations_failed(), 0);
+  EXPECT_EQ(CoordinatorMetric("transaxx_coordinator_evaluators"), 1);
+  EXPECT_EQ(CoordinatorMetric("transaxx_coordinator_evaluators_healthy"), 1);
+  // The probe learns the evaluator's capacity through its TLS channel (it
+  // retries while the evaluator is too busy to answer in time).
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  while (CoordinatorMetric("transaxx_coordinator_evaluator_capacity") != 2 &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(CoordinatorMetric("transaxx_coordinator_evaluator_capacity"), 2);
+  // The secured evaluator did every evaluation the coordinator sent.
+  auto served = transaxx::testing::HttpGet(evaluator->metrics_port(), "/metrics");
+  ASSERT_TRUE(served.ok()) << served.status();
+  EXPECT_EQ(transaxx::testing::MetricSum(served->body,
+                                         "transaxx_evaluator_evaluations_total{outcome=\"OK\"}"),
+            CoordinatorMetric("transaxx_coordinator_evaluations_dispatched_total"));
+  // No attempt failed (TLS handshakes, tokens); the baseline is one more.
+  const double attempts = CoordinatorMetric("transaxx_coordinator_evaluation_attempts_total");
+  EXPECT_GE(attempts, 5);
+  EXPECT_EQ(
+      CoordinatorMetric("transaxx_coordinator_evaluation_attempts_total{code=\"OK\"}"),
+      attempts);
 }
 
 TEST_F(CoordinatorTest, InvalidSpecsAreRefusedByName) {
