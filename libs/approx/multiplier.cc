@@ -49,6 +49,8 @@ absl::StatusOr<Multiplier> Multiplier::Create(std::string id, Signedness signedn
   state->signedness = signedness;
   state->table = table;
   state->content_hash = TableHash(table);
+  state->cache_key =
+      absl::StrCat(signedness == Signedness::kSigned ? "s:" : "u:", state->content_hash);
   for (int a = -128; a < 128; ++a) {
     for (int b = -128; b < 128; ++b) {
       int32_t product;

@@ -9,7 +9,10 @@
 //
 // The content hash is the SHA-256 (lowercase hex) of the canonical table:
 // the 65,536 entries as little-endian int32 in index order. Two multipliers
-// with equal hashes compute the same function.
+// of one signedness with equal hashes compute the same function; read with
+// the other signedness, the same entries are another function (other operand
+// values, another int8 table), so whatever is derived from a multiplier is
+// cached by cache_key(), which adds the signedness.
 //
 // Thread-safety: immutable after construction; copies share the table.
 #ifndef TRANSAXX_LIBS_APPROX_MULTIPLIER_H_
@@ -47,6 +50,9 @@ class Multiplier {
   Signedness signedness() const { return state_->signedness; }
   bool is_signed() const { return state_->signedness == Signedness::kSigned; }
   const std::string& content_hash() const { return state_->content_hash; }
+  // The key of caches of derived data (structure, gradients, error figures,
+  // device copies): "s:" or "u:" for the signedness, then the content hash.
+  const std::string& cache_key() const { return state_->cache_key; }
 
   // The product of operand values a and b.
   // REQUIRES: a, b in -128..127 (signed) or 0..255 (unsigned).
@@ -72,6 +78,7 @@ class Multiplier {
     std::string family;
     Signedness signedness;
     std::string content_hash;
+    std::string cache_key;
     Table table;
     Table int8_table;
     int32_t int8_min = 0;

@@ -204,24 +204,24 @@ std::vector<std::string> PowerCatalog::IdsWithHash(absl::string_view hash) const
 ErrorReport PowerCatalog::Errors(const Multiplier& m) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = errors_.find(m.content_hash()); it != errors_.end()) return it->second;
+    if (auto it = errors_.find(m.cache_key()); it != errors_.end()) return it->second;
   }
   // Computed outside the lock (tens of ms); a race computes it twice, harmlessly.
   ErrorReport report = ComputeErrorFigures(m);
   std::lock_guard<std::mutex> lock(mu_);
-  errors_.emplace(m.content_hash(), report);
+  errors_.emplace(m.cache_key(), report);
   return report;
 }
 
 absl::StatusOr<Structure> PowerCatalog::StructureOf(const Multiplier& m) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = structures_.find(m.content_hash()); it != structures_.end()) return it->second;
+    if (auto it = structures_.find(m.cache_key()); it != structures_.end()) return it->second;
   }
   // Computed outside the lock like Errors; a race computes it twice, harmlessly.
   absl::StatusOr<Structure> structure = AnalyzeStructure(m);
   std::lock_guard<std::mutex> lock(mu_);
-  structures_.emplace(m.content_hash(), structure);
+  structures_.emplace(m.cache_key(), structure);
   return structure;
 }
 

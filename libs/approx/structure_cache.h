@@ -1,5 +1,5 @@
 // The process-wide memo of structure analyses (structure.h), keyed by a
-// multiplier's content hash: the analysis takes a fraction of a second, and
+// multiplier's cache_key() (content hash and signedness): the analysis takes a fraction of a second, and
 // every GEMM needs the structure of its multiplier.
 //
 // Thread-safety: safe to call from any thread. Concurrent first calls for
@@ -17,7 +17,7 @@
 namespace transaxx::approx {
 
 // AnalyzeStructure(multiplier) with default options, computed once per
-// content hash. Errors are those of AnalyzeStructure and are not memoized.
+// cache_key(). Errors are those of AnalyzeStructure and are not memoized.
 absl::StatusOr<std::shared_ptr<const Structure>> CachedStructure(const Multiplier& multiplier);
 
 }  // namespace transaxx::approx

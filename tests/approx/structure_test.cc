@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/approx/builtin.h"
 #include "libs/approx/catalog.h"
+#include "libs/approx/structure_cache.h"
 
 namespace transaxx::approx {
 namespace {
@@ -222,6 +223,24 @@ TEST(StructureTest, CoefficientsBeyondTheBoundTakeTheTablePath) {
   EXPECT_EQ(s.path, KernelPath::kTable);
   EXPECT_EQ(s.error_rank, 1);
   EXPECT_THAT(s.Describe(), HasSubstr("decomposition coefficients up to"));
+}
+
+TEST(StructureTest, OneTableReadWithEachSignednessIsCachedAsTwoMultipliers) {
+  // Entry [A][B] = (A >> 1)·(B >> 1) on the operand bytes fits either
+  // signedness, and is another int8 table for each.
+  Table t;
+  for (int i = 0; i < kTableSize; ++i) t[i] = ((i >> 8) >> 1) * ((i & 255) >> 1);
+  const Multiplier as_signed = *Multiplier::Create("halves-s", Signedness::kSigned, t);
+  const Multiplier as_unsigned = *Multiplier::Create("halves-u", Signedness::kUnsigned, t);
+  ASSERT_EQ(as_signed.content_hash(), as_unsigned.content_hash());
+  ASSERT_NE(as_signed.int8_table(), as_unsigned.int8_table());
+  EXPECT_NE(as_signed.cache_key(), as_unsigned.cache_key());
+  for (const Multiplier* m : {&as_signed, &as_unsigned}) {
+    absl::StatusOr<std::shared_ptr<const Structure>> cached = CachedStructure(*m);
+    ASSERT_TRUE(cached.ok()) << cached.status();
+    ASSERT_TRUE((*cached)->decomposition.has_value()) << (*cached)->Describe();
+    ExpectReproduces(*m, *(*cached)->decomposition);
+  }
 }
 
 TEST(StructureTest, RejectsOptionsOutOfRange) {

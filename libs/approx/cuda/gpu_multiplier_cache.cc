@@ -13,7 +13,7 @@ absl::StatusOr<std::shared_ptr<const GpuMultiplier>> CachedGpuMultiplier(
   static std::mutex mutex;
   // Never destroyed: see the header.
   static auto* cache = new std::map<Key, std::shared_ptr<const GpuMultiplier>>();
-  const Key key(multiplier.content_hash(), device);
+  const Key key(multiplier.cache_key(), device);
   {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = cache->find(key);

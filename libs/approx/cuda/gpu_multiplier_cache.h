@@ -1,5 +1,5 @@
 // The process-wide memo of GpuMultipliers (gpu_gemm.h), keyed by a
-// multiplier's content hash and the CUDA device: creating one analyzes the
+// multiplier's cache_key() and the CUDA device: creating one analyzes the
 // multiplier and uploads its tables, too slow to repeat for every GEMM of a
 // forward pass.
 //
@@ -19,7 +19,7 @@
 
 namespace transaxx::approx {
 
-// GpuMultiplier::Create(multiplier, device), created once per content hash
+// GpuMultiplier::Create(multiplier, device), created once per cache_key()
 // and device. Errors are those of Create and are not memoized.
 absl::StatusOr<std::shared_ptr<const GpuMultiplier>> CachedGpuMultiplier(
     const Multiplier& multiplier, int device);

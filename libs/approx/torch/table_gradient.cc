@@ -83,11 +83,11 @@ std::shared_ptr<const TableGradient> CachedTableGradient(const Multiplier& multi
   static auto* cache = new std::map<std::string, std::shared_ptr<const TableGradient>>();
   {
     std::lock_guard<std::mutex> lock(mu);
-    if (auto it = cache->find(multiplier.content_hash()); it != cache->end()) return it->second;
+    if (auto it = cache->find(multiplier.cache_key()); it != cache->end()) return it->second;
   }
   auto shared = std::make_shared<const TableGradient>(ComputeTableGradient(multiplier));
   std::lock_guard<std::mutex> lock(mu);
-  return cache->emplace(multiplier.content_hash(), std::move(shared)).first->second;
+  return cache->emplace(multiplier.cache_key(), std::move(shared)).first->second;
 }
 
 }  // namespace transaxx::approx

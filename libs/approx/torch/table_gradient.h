@@ -49,7 +49,7 @@ struct TableGradient {
 // The finite differences of `multiplier` as defined above, factored.
 TableGradient ComputeTableGradient(const Multiplier& multiplier);
 
-// ComputeTableGradient memoized per content hash for the process' lifetime
+// ComputeTableGradient memoized per cache_key() for the process' lifetime
 // (a few KB per multiplier).
 std::shared_ptr<const TableGradient> CachedTableGradient(const Multiplier& multiplier);
 
