@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/approx/builtin.h"
 #include "libs/approx/catalog.h"
+#include "libs/approx/structure_cache.h"
 
 namespace transaxx::approx {
 namespace {
@@ -214,15 +215,9 @@ ErrorReport PowerCatalog::Errors(const Multiplier& m) {
 }
 
 absl::StatusOr<Structure> PowerCatalog::StructureOf(const Multiplier& m) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = structures_.find(m.cache_key()); it != structures_.end()) return it->second;
-  }
-  // Computed outside the lock like Errors; a race computes it twice, harmlessly.
-  absl::StatusOr<Structure> structure = AnalyzeStructure(m);
-  std::lock_guard<std::mutex> lock(mu_);
-  structures_.emplace(m.cache_key(), structure);
-  return structure;
+  absl::StatusOr<std::shared_ptr<const Structure>> structure = CachedStructure(m);
+  if (!structure.ok()) return structure.status();
+  return **structure;
 }
 
 bool PowerCatalog::IsExactTable(const Multiplier& m) const {

@@ -98,9 +98,10 @@ class PowerCatalog {
   // Ids of the listed entries with this table hash, in id order.
   std::vector<std::string> IdsWithHash(absl::string_view hash) const;
 
-  // Error figures, memoized by table hash.
+  // Error figures, memoized by cache_key().
   ErrorReport Errors(const Multiplier& multiplier);
-  // Kernel path analysis (structure.h), memoized by table hash.
+  // Kernel path analysis (structure.h), from the process-wide memo that the
+  // GEMMs use (structure_cache.h).
   absl::StatusOr<Structure> StructureOf(const Multiplier& multiplier);
 
   // Hardware figures of `entry`, waiting at most `wait` for a synthesis.
@@ -148,8 +149,7 @@ class PowerCatalog {
   std::string signed_exact_hash_, unsigned_exact_hash_;
   mutable std::mutex mu_;
   std::map<std::string, PowerCatalogEntry, std::less<>> entries_;  // by id
-  std::map<std::string, ErrorReport, std::less<>> errors_;         // by hash
-  std::map<std::string, absl::StatusOr<Structure>, std::less<>> structures_;  // by hash
+  std::map<std::string, ErrorReport, std::less<>> errors_;         // by cache_key()
   std::map<std::string, std::shared_future<Estimate>, std::less<>> estimates_;  // by hash
   std::mutex synthesis_mu_;  // one Yosys at a time: they each want a core
 };
