@@ -422,12 +422,10 @@ using Replays = std::map<search::StrategyKind, std::vector<std::vector<Replay>>>
 
 // The hypervolume fractions of the replays (mean [min, max] per budget) with
 // accuracy counted from `reference_accuracy` up, and the best savings.
-void PrintHypervolumeTable(const Table& t, const Replays& replays, double reference_accuracy,
-                           double true_best) {
-  std::vector<search::Assignment> all;
-  for (const auto& [a, o] : t.outcomes) all.push_back(a);
-  const double true_hv =
-      search::Hypervolume(search::NonDominated(Points(t, all)), reference_accuracy, 1.0);
+void PrintHypervolumeTable(const Table& t, const Replays& replays,
+                           const std::vector<search::ParetoPoint>& true_front,
+                           double reference_accuracy, double true_best) {
+  const double true_hv = search::Hypervolume(true_front, reference_accuracy, 1.0);
   std::printf("| strategy | 2%% of the space | 5%% | 10%% | best saving at 5%% | at 10%% |\n");
   std::printf("|---|---|---|---|---|---|\n");
   for (search::StrategyKind kind : kKinds) {
@@ -492,6 +490,7 @@ int main(int argc, char** argv) {
     reference_accuracy = std::min(reference_accuracy, acc);
   }
   const auto true_front = search::NonDominated(Points(table, all));
+  const double baseline = table.accuracy.at(table.space.Exact());
   double true_best = 0;
   for (const auto& [a, o] : table.outcomes) {
     if (o.accuracy_drop_pp <= absl::GetFlag(FLAGS_threshold_pp)) {
@@ -510,8 +509,7 @@ int main(int argc, char** argv) {
               static_cast<int>(std::thread::hardware_concurrency()), kGroups.size(),
               "patch_embed, blocks.0 … blocks.3", table.space.candidates(),
               absl::StrJoin(table.candidates, ", ").c_str(), all.size(), subset,
-              enumerate_seconds, true_front.size(), table.accuracy.at(table.space.Exact()),
-              reference_accuracy,
+              enumerate_seconds, true_front.size(), baseline, reference_accuracy,
               absl::GetFlag(FLAGS_threshold_pp), true_best);
   Replays replays;
   for (search::StrategyKind kind : kKinds) {
@@ -532,14 +530,13 @@ int main(int argc, char** argv) {
               absl::GetFlag(FLAGS_parallel), seeds);
   std::printf("### The whole space (reference: its lowest accuracy, %.4f)\n\n",
               reference_accuracy);
-  PrintHypervolumeTable(table, replays, reference_accuracy, true_best);
-  const double baseline = table.accuracy.at(table.space.Exact());
+  PrintHypervolumeTable(table, replays, true_front, reference_accuracy, true_best);
   const double useful = absl::GetFlag(FLAGS_useful_drop_pp);
   const double useful_reference = std::max(reference_accuracy, baseline - useful / 100);
   std::printf("\n### The useful region (reference: %.1f pp below the all-exact baseline, "
               "accuracy %.4f)\n\n",
               useful, useful_reference);
-  PrintHypervolumeTable(table, replays, useful_reference, true_best);
+  PrintHypervolumeTable(table, replays, true_front, useful_reference, true_best);
   std::printf("\n");
 
   if (absl::GetFlag(FLAGS_scaling_evaluators).empty()) {
