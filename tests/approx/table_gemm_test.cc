@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -42,15 +43,24 @@ void ExpectSame(const Multiplier& m, TableKernel kernel, const std::vector<int8_
                            << " N=" << N;
 }
 
+// Shapes with every tail of the avx2 kernel's 32-column and 8-deep blocks
+// (K = 37 is four blocks and five), in both of its orientations: a tall A
+// (M >= N) shares the expanded blocks of W's columns among A's rows, a wide
+// W (N > M) is computed transposed.
 TEST(TableGemmTest, EqualsTheReferenceOnEveryTableShapeAndKernel) {
   std::mt19937 rng(1);
   const std::vector<Multiplier> multipliers = Multipliers();
   ASSERT_EQ(multipliers.size(), 20u);
   for (const Multiplier& m : multipliers) {
     for (TableKernel kernel : Kernels()) {
-      for (int64_t n : {1, 7, 8, 9, 63, 64, 65, 136}) {
-        const int64_t M = 3, K = 37;
-        ExpectSame(m, kernel, RandomInt8(rng, M * K), RandomInt8(rng, K * n), M, K, n);
+      for (int64_t n : {1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 136}) {
+        const int64_t K = 37;
+        ExpectSame(m, kernel, RandomInt8(rng, 3 * K), RandomInt8(rng, K * n), 3, K, n);
+        ExpectSame(m, kernel, RandomInt8(rng, n * K), RandomInt8(rng, K * 5), n, K, 5);
+      }
+      for (auto [M, K, N] : {std::tuple<int64_t, int64_t, int64_t>{97, 45, 70}, {70, 45, 97},
+                             {64, 8, 64}, {1, 300, 33}}) {
+        ExpectSame(m, kernel, RandomInt8(rng, M * K), RandomInt8(rng, K * N), M, K, N);
       }
     }
   }

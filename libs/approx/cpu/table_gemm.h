@@ -1,17 +1,27 @@
 // The generic fast approximate GEMM on the CPU, for multipliers without an
 // exact structure (structure.h path kTable): the same sums as the
-// reference (reference_gemm.h), bit for bit, from the int8 table, with SIMD
-// table lookups.
+// reference (reference_gemm.h), bit for bit, from the int8 table.
 //
-// Loop order: for each row m of A and a block of columns of W, the
-// accumulators stay in registers while k runs; for each k the table row of
-// A[m][k] (256 int32, 1 KB) is the lookup target and eight bytes of row k
-// of W give eight lookups at once (AVX2 gathers). Integer sums are exact
-// and their order does not change them, so every kernel variant equals the
-// reference.
-//
-// Variants: kAvx2 (x86-64 CPUs with AVX2, chosen at run time) and kScalar
-// (everywhere). Rows are computed in parallel with OpenMP.
+// Variants:
+//   kScalar  one table lookup per multiply-accumulate, the way AdaPT and
+//            TransAxx emulate approximate layers: for each row m and each
+//            k, the table row of A[m][k] is indexed by the bytes of row k
+//            of W. It runs everywhere and is the baseline of the benchmark.
+//   kAvx2    expanded rows, for x86-64 CPUs with AVX2 (chosen at run time).
+//            For a block of 8 values of k and 32 columns of W it first
+//            writes, for every one of the 256 possible values of A[m][k],
+//            the 32 products with those columns (8 × 256 × 32 int32 =
+//            256 KB, which stays in a core's L2 cache), 8 columns at a time
+//            by 8×8 transposes of table rows. Then every row m adds, per k,
+//            the 32 products its A[m][k] selects with four vector adds: no
+//            lookup per multiply-accumulate at all. Writing a block costs
+//            256 products per column and k, and is shared by all rows, so
+//            the GEMM is oriented to share it among the larger of M and N:
+//            when N > M it computes C^T = W^T (x) A^T with the transposed
+//            table.
+// Integer sums are exact and their order does not change them, so every
+// variant equals the reference. Work is spread over OpenMP threads by rows
+// (kScalar) or by 32-column blocks (kAvx2).
 //
 // Thread-safety: reentrant.
 #ifndef TRANSAXX_LIBS_APPROX_CPU_TABLE_GEMM_H_
