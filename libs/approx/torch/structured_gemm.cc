@@ -3,55 +3,44 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
-#include <cstdlib>
+#include <map>
+#include <vector>
+
+#include "libs/approx/int8_terms.h"
 
 namespace transaxx::approx {
 namespace {
 
-// One term X·Y of the sum with a bound on |x|·|y| for its entries.
-struct Term {
-  at::Tensor x;  // [M, K], integer values
-  at::Tensor y;  // [K, N], integer values
-  int64_t max_product;
-};
+// Products of two int8 values are at most 2^14 in magnitude, so float32
+// sums of up to 2^10 of them are exact integers (below 2^24).
+constexpr int64_t kExactFloatDepth = (int64_t{1} << 24) / (128 * 128);
+constexpr int64_t kLow32 = 0xFFFFFFFFll;
 
-// The largest |value| of an int8 operand: -128 may appear in data that was
-// not produced by narrow-range quantization.
-constexpr int64_t kInt8MaxAbs = 128;
-
-int64_t MaxAbs(const std::array<int64_t, 256>& values) {
-  int64_t m = 0;
-  for (int64_t v : values) m = std::max(m, std::abs(v));
-  return m;
-}
-
-// values[byte of x] for every element of the int8 tensor x.
-at::Tensor Apply(const std::array<int64_t, 256>& values, const at::Tensor& x) {
-  const at::Tensor lookup =
-      at::tensor(at::ArrayRef<int64_t>(values.data(), values.size()), x.options().dtype(at::kLong));
-  return lookup.index_select(0, x.view(at::kByte).to(at::kLong).flatten()).view(x.sizes());
-}
-
-// X·Y exactly, as int64.
-at::Tensor ExactProduct(const Term& term) {
-  constexpr int64_t kFloatExact = int64_t{1} << 24;
-  constexpr int64_t kDoubleExact = int64_t{1} << 53;
-  const int64_t product = std::max<int64_t>(term.max_product, 1);
-  at::ScalarType type = at::kFloat;
-  int64_t chunk = kFloatExact / product;
-  if (chunk < 256) {
-    type = at::kDouble;
-    chunk = kDoubleExact / product;
+// The terms' maps of the operand's bytes, side by side along `dim` (1 for
+// A's columns, 0 for W's rows), as float32.
+at::Tensor Mapped(const std::vector<const std::array<int8_t, 256>*>& maps,
+                  const at::Tensor& bytes, int64_t dim) {
+  std::vector<at::Tensor> parts;
+  const at::Tensor index = bytes.flatten();
+  for (const std::array<int8_t, 256>* map : maps) {
+    const at::Tensor lookup =
+        at::tensor(at::ArrayRef<int8_t>(map->data(), map->size()), bytes.options().dtype(at::kChar))
+            .to(at::kFloat);
+    parts.push_back(lookup.index_select(0, index).view(bytes.sizes()));
   }
-  const at::Tensor x = term.x.to(type);
-  const at::Tensor y = term.y.to(type);
-  const int64_t k = x.size(1);
-  if (k <= chunk) return at::mm(x, y).to(at::kLong);
+  return at::cat(parts, dim);
+}
+
+// x·y exactly, for integer-valued x [M, D] and y [D, N] whose products are
+// at most 2^14 in magnitude: int32 when one float32 GEMM is exact, else
+// int64 from chunks of D.
+at::Tensor ExactProduct(const at::Tensor& x, const at::Tensor& y) {
+  const int64_t depth = x.size(1);
+  if (depth <= kExactFloatDepth) return at::mm(x, y).to(at::kInt);
   at::Tensor sum = at::zeros({x.size(0), y.size(1)}, x.options().dtype(at::kLong));
-  for (int64_t begin = 0; begin < k; begin += chunk) {
-    const int64_t length = std::min(chunk, k - begin);
+  for (int64_t begin = 0; begin < depth; begin += kExactFloatDepth) {
+    const int64_t length = std::min(kExactFloatDepth, depth - begin);
     sum.add_(at::mm(x.narrow(1, begin, length), y.narrow(0, begin, length)).to(at::kLong));
   }
   return sum;
@@ -63,29 +52,36 @@ at::Tensor StructuredGemmInt8(const Structure& structure, const at::Tensor& a,
                               const at::Tensor& w) {
   TORCH_CHECK(structure.path != KernelPath::kTable,
               "the structured GEMM needs a multiplier with an exact structure");
-  std::vector<Term> terms;
-  switch (structure.path) {
-    case KernelPath::kExactInt8:
-      terms.push_back({a, w, kInt8MaxAbs * kInt8MaxAbs});
-      break;
-    case KernelPath::kMask:
-      terms.push_back({a.bitwise_and(~structure.mask->a_mask), w.bitwise_and(~structure.mask->b_mask),
-                       kInt8MaxAbs * kInt8MaxAbs});
-      break;
-    case KernelPath::kLowRank: {
-      const Decomposition& d = *structure.decomposition;
-      terms.push_back({a, w, kInt8MaxAbs * kInt8MaxAbs});
-      for (int r = 0; r < d.rank; ++r) {
-        terms.push_back({Apply(d.f[r], a), Apply(d.g[r], w), MaxAbs(d.f[r]) * MaxAbs(d.g[r])});
-      }
-      break;
-    }
-    case KernelPath::kTable:
-      break;
+  const std::vector<Int8Term> terms = *Int8Terms(structure);
+  // Terms of equal weight are one GEMM, their operands side by side along K.
+  std::map<uint32_t, std::pair<std::vector<const std::array<int8_t, 256>*>,
+                               std::vector<const std::array<int8_t, 256>*>>>
+      groups;
+  for (const Int8Term& term : terms) {
+    if (term.weight == 0) continue;  // 128^(i+j) vanishes modulo 2^32 from i + j = 5 on
+    groups[term.weight].first.push_back(&term.a_map);
+    groups[term.weight].second.push_back(&term.b_map);
   }
-  at::Tensor sum = ExactProduct(terms[0]);
-  for (size_t t = 1; t < terms.size(); ++t) sum.add_(ExactProduct(terms[t]));
-  return sum.to(at::kInt);
+  const at::Tensor a_bytes = a.view(at::kByte).to(at::kLong);
+  const at::Tensor w_bytes = w.view(at::kByte).to(at::kLong);
+  if (groups.size() == 1 && groups.begin()->first == 1) {
+    const auto& [a_maps, b_maps] = groups.begin()->second;
+    const at::Tensor sum = ExactProduct(Mapped(a_maps, a_bytes, 1), Mapped(b_maps, w_bytes, 0));
+    return sum.to(at::kInt);  // the true sum, which fits int32 (REQUIRES)
+  }
+  // Σ weight · sum modulo 2^32 (int8_terms.h): weights are powers of 128
+  // below 2^32, at most 2^28, so each product stays below 2^60.
+  at::Tensor total = at::zeros({a.size(0), w.size(1)}, a.options().dtype(at::kLong));
+  for (const auto& [weight, maps] : groups) {
+    TORCH_CHECK(weight <= (uint32_t{1} << 28), "unexpected int8 term weight ", weight);
+    const at::Tensor sum =
+        ExactProduct(Mapped(maps.first, a_bytes, 1), Mapped(maps.second, w_bytes, 0));
+    total.add_(sum.to(at::kLong).bitwise_and(kLow32).mul(static_cast<int64_t>(weight)))
+        .bitwise_and_(kLow32);
+  }
+  // Back from 0 .. 2^32 - 1 to the int32 it stands for.
+  total.sub_(total.ge(int64_t{1} << 31).to(at::kLong).mul(int64_t{1} << 32));
+  return total.to(at::kInt);
 }
 
 }  // namespace transaxx::approx

@@ -1,16 +1,15 @@
 // The structured approximate GEMM: the same int32 sums as the table-lookup
 // reference (reference_gemm.h), bit for bit, computed by exact dense GEMMs
-// of LibTorch (MKL/oneDNN on the CPU, cuBLAS on a GPU) on transformed
-// operands, using a multiplier's structure (structure.h):
-//   kExactInt8  C = A·W
-//   kMask       C = (A & ~ma)·(W & ~mb)
-//   kLowRank    C = A·W + Σ_r f_r(A)·g_r(W), f_r and g_r applied elementwise
-// Each term is one floating-point GEMM whose every product and partial sum
-// is an integer small enough to be represented exactly, so the order of
-// summation the library picks does not matter: for a term whose products
-// are bounded by P, K is split into chunks of at most 2^24 / P (float32) or,
-// when that is under 256, 2^53 / P (float64); chunk results are exact
-// integers, summed in int64.
+// of LibTorch (MKL/oneDNN on the CPU) on transformed operands, using a
+// multiplier's structure in its int8 term form (int8_terms.h):
+//   C = Σ_t weight_t · (a_map_t(A) · b_map_t(W))   (mod 2^32)
+// (one term for exact and masking multipliers, the identity plus the int8
+// digits of each separable term for low-rank ones). Terms of equal weight
+// are one float32 GEMM, their mapped operands side by side along K, so a
+// rank-R multiplier with int8 coefficients costs one GEMM R + 1 times as
+// deep. Every product is at most 2^14, so a float32 sum of up to 2^10 of
+// them is an exact integer whatever order the library sums in; deeper sums
+// are split into such chunks and added in int64.
 //
 // Thread-safety: reentrant.
 #ifndef TRANSAXX_LIBS_APPROX_TORCH_STRUCTURED_GEMM_H_
