@@ -93,6 +93,22 @@ TEST(StructuredGemmTest, DeepSumsAreSplitExactly) {
   }
 }
 
+TEST(StructuredGemmTest, GroupsDeeperThanInt32SumsAddInInt64) {
+  // A rank-4 table's five int8 terms side by side make a GEMM 5 × 40,000
+  // deep, past kMaxInt8TermDepth, so its chunks add in int64; extreme and
+  // random operands.
+  std::mt19937 rng(12);
+  for (const Multiplier& m : StructuredMultipliers()) {
+    if (m.id() != "evo:mul8s_1KVA") continue;
+    const int64_t K = 40000;
+    ExpectSame(m, at::full({2, K}, -128, at::kChar), at::full({K, 2}, -128, at::kChar));
+    ExpectSame(m, at::full({2, K}, 127, at::kChar), at::full({K, 2}, -128, at::kChar));
+    ExpectSame(m, RandomInt8(rng, 2, K), RandomInt8(rng, K, 3));
+    return;
+  }
+  FAIL() << "evo:mul8s_1KVA is not among the structured multipliers";
+}
+
 TEST(StructuredGemmTest, StridedAndEmptyOperands) {
   std::mt19937 rng(13);
   const Multiplier m = *MakeBuiltin("exact");

@@ -33,15 +33,17 @@ at::Tensor Mapped(const std::vector<const std::array<int8_t, 256>*>& maps,
 }
 
 // x·y exactly, for integer-valued x [M, D] and y [D, N] whose products are
-// at most 2^14 in magnitude: int32 when one float32 GEMM is exact, else
-// int64 from chunks of D.
+// at most 2^14 in magnitude: one float32 GEMM per chunk of D, each chunk's
+// sum an exact integer below 2^24, added in int32 when no sum of D products
+// can leave it (D <= kMaxInt8TermDepth), else in int64.
 at::Tensor ExactProduct(const at::Tensor& x, const at::Tensor& y) {
   const int64_t depth = x.size(1);
   if (depth <= kExactFloatDepth) return at::mm(x, y).to(at::kInt);
-  at::Tensor sum = at::zeros({x.size(0), y.size(1)}, x.options().dtype(at::kLong));
+  const at::ScalarType type = depth <= kMaxInt8TermDepth ? at::kInt : at::kLong;
+  at::Tensor sum = at::zeros({x.size(0), y.size(1)}, x.options().dtype(type));
   for (int64_t begin = 0; begin < depth; begin += kExactFloatDepth) {
     const int64_t length = std::min(kExactFloatDepth, depth - begin);
-    sum.add_(at::mm(x.narrow(1, begin, length), y.narrow(0, begin, length)).to(at::kLong));
+    sum.add_(at::mm(x.narrow(1, begin, length), y.narrow(0, begin, length)).to(type));
   }
   return sum;
 }
