@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Whole-model inference throughput (./run bench model): images per second
+# of the demo ViT on Fashion-MNIST in float32, in int8 with the exact
+# multiplier, and with every shared EvoApprox multiplier on every layer
+# (the classifier head int8 exact), through `transaxx eval`, which times
+# the evaluation after calibration. Each configuration runs --runs times
+# and the median throughput is reported, with the fast GEMM path the
+# multiplier takes and the ratio to float32 (goal: approximate inference at
+# least 40% of float32).
+# Writes a Markdown report to stdout.
+#
+# Usage: bench/model_throughput.sh --bin DIR --multipliers_dir DIR --model_dir DIR
+#          [--images N] [--runs N] [--threads N] [--batch_size N] [--match GLOB]
+set -euo pipefail
+
+say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[bench] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+bin="" evo="" model="" images=2000 runs=3 threads="$(nproc)" batch_size=256 match='evo:*'
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --bin) bin="${2:?}"; shift 2 ;;
+    --multipliers_dir) evo="${2:?}"; shift 2 ;;
+    --model_dir) model="${2:?}"; shift 2 ;;
+    --images) images="${2:?}"; shift 2 ;;
+    --runs) runs="${2:?}"; shift 2 ;;
+    --threads) threads="${2:?}"; shift 2 ;;
+    --batch_size) batch_size="${2:?}"; shift 2 ;;
+    --match) match="${2:?}"; shift 2 ;;
+    *) die "unknown option '$1' (see the header of bench/model_throughput.sh)" ;;
+  esac
+done
+[[ -n "$bin" && -n "$evo" && -n "$model" ]] ||
+  die "--bin, --multipliers_dir and --model_dir are required"
+cli="$bin/transaxx"
+
+# "top1 images_per_second" of one evaluation; $@ selects the arithmetic.
+evaluate() {
+  "$cli" eval --model "$model" --dataset fashion-mnist:test --limit "$images" \
+    --threads "$threads" --batch_size "$batch_size" --multipliers_dir "$evo" \
+    --output json "$@" |
+    python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["top1"], d["images_per_second"])'
+}
+
+# "top1 median_images_per_second" over the runs.
+median_of_runs() {
+  local i
+  for ((i = 0; i < runs; i++)); do evaluate "$@"; done |
+    sort -k2 -g | awk -v n="$runs" 'NR == int((n + 1) / 2) { print $1, $2 }'
+}
+
+say "float32"
+read -r fp32_top1 fp32_ips < <(median_of_runs)
+ids=$("$cli" multipliers list --multipliers_dir "$evo" --match "$match" --output json |
+  python3 -c 'import json, sys; print("\n".join(m["id"] for m in json.load(sys.stdin)))')
+
+cat <<EOF
+# Whole-model inference throughput
+
+Command: \`./run bench model\` (bench/model_throughput.sh --images $images --runs $runs --threads $threads --batch_size $batch_size).
+Model: $(basename "$model") (the demo ViT), the first $images images of fashion-mnist:test; CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $threads threads.
+Images per second as \`transaxx eval\` reports them (the evaluation after calibration), median of $runs runs.
+Every approximate configuration puts the multiplier on every Linear layer, the classifier head int8 exact.
+
+| arithmetic | GEMM path | top-1 | images/s | vs float32 (goal ≥ 0.40) |
+|---|---|---:|---:|---:|
+EOF
+printf '| float32 | torch::linear | %.4f | %.0f | 1.00 |\n' "$fp32_top1" "$fp32_ips"
+for id in exact $ids; do
+  say "$id"
+  read -r top1 ips < <(median_of_runs --multiplier "$id")
+  path=$("$cli" multipliers show "$id" --multipliers_dir "$evo" --output json |
+    python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["structure"])')
+  printf '| %s | %s | %.4f | %.0f | %.2f%s |\n' "$id" "$path" "$top1" "$ips" \
+    "$(python3 -c "print($ips / $fp32_ips)")" \
+    "$(python3 -c "print(' (met)' if $ips / $fp32_ips >= 0.4 else ' (not met)')")"
+done
