@@ -1,8 +1,10 @@
 #include "libs/approx/torch/structured_gemm.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <map>
 #include <vector>
@@ -17,19 +19,34 @@ namespace {
 constexpr int64_t kExactFloatDepth = (int64_t{1} << 24) / (128 * 128);
 constexpr int64_t kLow32 = 0xFFFFFFFFll;
 
-// The terms' maps of the operand's bytes, side by side along `dim` (1 for
-// A's columns, 0 for W's rows), as float32.
-at::Tensor Mapped(const std::vector<const std::array<int8_t, 256>*>& maps,
-                  const at::Tensor& bytes, int64_t dim) {
-  std::vector<at::Tensor> parts;
-  const at::Tensor index = bytes.flatten();
-  for (const std::array<int8_t, 256>* map : maps) {
-    const at::Tensor lookup =
-        at::tensor(at::ArrayRef<int8_t>(map->data(), map->size()), bytes.options().dtype(at::kChar))
-            .to(at::kFloat);
-    parts.push_back(lookup.index_select(0, index).view(bytes.sizes()));
-  }
-  return at::cat(parts, dim);
+using ByteMap = std::array<int8_t, 256>;
+
+// The T maps of an int8 matrix x [R, C] as float32, side by side: along the
+// columns, [R, T·C], for A (`along_columns`); along the rows, [T·R, C], for
+// W. A 256-entry lookup per element, without a 64-bit index tensor.
+at::Tensor Mapped(const std::vector<const ByteMap*>& maps, const at::Tensor& x,
+                  bool along_columns) {
+  const at::Tensor bytes = x.contiguous();
+  const int64_t rows = bytes.size(0), cols = bytes.size(1);
+  const int64_t t_count = static_cast<int64_t>(maps.size());
+  at::Tensor out = at::empty(along_columns ? at::IntArrayRef{rows, t_count * cols}
+                                           : at::IntArrayRef{t_count * rows, cols},
+                             bytes.options().dtype(at::kFloat));
+  const uint8_t* in = reinterpret_cast<const uint8_t*>(bytes.data_ptr<int8_t>());
+  float* result = out.data_ptr<float>();
+  at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t t = 0; t < t_count; ++t) {
+      float lookup[256];
+      for (int byte = 0; byte < 256; ++byte) lookup[byte] = (*maps[t])[byte];
+      for (int64_t r = begin; r < end; ++r) {
+        float* target = along_columns ? result + r * t_count * cols + t * cols
+                                      : result + (t * rows + r) * cols;
+        const uint8_t* source = in + r * cols;
+        for (int64_t c = 0; c < cols; ++c) target[c] = lookup[source[c]];
+      }
+    }
+  });
+  return out;
 }
 
 // x·y exactly, for integer-valued x [M, D] and y [D, N] whose products are
@@ -54,21 +71,18 @@ at::Tensor StructuredGemmInt8(const Structure& structure, const at::Tensor& a,
                               const at::Tensor& w) {
   TORCH_CHECK(structure.path != KernelPath::kTable,
               "the structured GEMM needs a multiplier with an exact structure");
+  TORCH_CHECK(a.is_cpu() && w.is_cpu(), "the structured GEMM runs on the CPU");
   const std::vector<Int8Term> terms = *Int8Terms(structure);
   // Terms of equal weight are one GEMM, their operands side by side along K.
-  std::map<uint32_t, std::pair<std::vector<const std::array<int8_t, 256>*>,
-                               std::vector<const std::array<int8_t, 256>*>>>
-      groups;
+  std::map<uint32_t, std::pair<std::vector<const ByteMap*>, std::vector<const ByteMap*>>> groups;
   for (const Int8Term& term : terms) {
     if (term.weight == 0) continue;  // 128^(i+j) vanishes modulo 2^32 from i + j = 5 on
     groups[term.weight].first.push_back(&term.a_map);
     groups[term.weight].second.push_back(&term.b_map);
   }
-  const at::Tensor a_bytes = a.view(at::kByte).to(at::kLong);
-  const at::Tensor w_bytes = w.view(at::kByte).to(at::kLong);
   if (groups.size() == 1 && groups.begin()->first == 1) {
     const auto& [a_maps, b_maps] = groups.begin()->second;
-    const at::Tensor sum = ExactProduct(Mapped(a_maps, a_bytes, 1), Mapped(b_maps, w_bytes, 0));
+    const at::Tensor sum = ExactProduct(Mapped(a_maps, a, true), Mapped(b_maps, w, false));
     return sum.to(at::kInt);  // the true sum, which fits int32 (REQUIRES)
   }
   // Σ weight · sum modulo 2^32 (int8_terms.h): weights are powers of 128
@@ -77,7 +91,7 @@ at::Tensor StructuredGemmInt8(const Structure& structure, const at::Tensor& a,
   for (const auto& [weight, maps] : groups) {
     TORCH_CHECK(weight <= (uint32_t{1} << 28), "unexpected int8 term weight ", weight);
     const at::Tensor sum =
-        ExactProduct(Mapped(maps.first, a_bytes, 1), Mapped(maps.second, w_bytes, 0));
+        ExactProduct(Mapped(maps.first, a, true), Mapped(maps.second, w, false));
     total.add_(sum.to(at::kLong).bitwise_and(kLow32).mul(static_cast<int64_t>(weight)))
         .bitwise_and_(kLow32);
   }

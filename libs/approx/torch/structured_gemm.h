@@ -21,7 +21,8 @@
 
 namespace transaxx::approx {
 
-// C = A (x) W as int32 [M, N] for int8 a [M, K] and w [K, N] on one device.
+// C = A (x) W as int32 [M, N] for int8 a [M, K] and w [K, N] on the CPU
+// (GPUs have their own kernels, cuda/gpu_gemm.h).
 // REQUIRES: structure.path != kTable; structure was analyzed from the
 // multiplier whose reference result is wanted; K <= MaxAccumulationDepth of
 // that multiplier (so the true sums fit int32, as the reference checks).
