@@ -17,7 +17,6 @@ namespace {
 // Products of two int8 values are at most 2^14 in magnitude, so float32
 // sums of up to 2^10 of them are exact integers (below 2^24).
 constexpr int64_t kExactFloatDepth = (int64_t{1} << 24) / (128 * 128);
-constexpr int64_t kLow32 = 0xFFFFFFFFll;
 
 using ByteMap = std::array<int8_t, 256>;
 
@@ -85,19 +84,24 @@ at::Tensor StructuredGemmInt8(const Structure& structure, const at::Tensor& a,
     const at::Tensor sum = ExactProduct(Mapped(a_maps, a, true), Mapped(b_maps, w, false));
     return sum.to(at::kInt);  // the true sum, which fits int32 (REQUIRES)
   }
-  // Σ weight · sum modulo 2^32 (int8_terms.h): weights are powers of 128
-  // below 2^32, at most 2^28, so each product stays below 2^60.
-  at::Tensor total = at::zeros({a.size(0), w.size(1)}, a.options().dtype(at::kLong));
+  // Σ weight · sum modulo 2^32 (int8_terms.h), in one pass of unsigned
+  // arithmetic, which wraps; the int32 it stands for is the true sum.
+  at::Tensor total = at::zeros({a.size(0), w.size(1)}, a.options().dtype(at::kInt));
+  uint32_t* acc = reinterpret_cast<uint32_t*>(total.data_ptr<int32_t>());
   for (const auto& [weight, maps] : groups) {
-    TORCH_CHECK(weight <= (uint32_t{1} << 28), "unexpected int8 term weight ", weight);
     const at::Tensor sum =
-        ExactProduct(Mapped(maps.first, a, true), Mapped(maps.second, w, false));
-    total.add_(sum.to(at::kLong).bitwise_and(kLow32).mul(static_cast<int64_t>(weight)))
-        .bitwise_and_(kLow32);
+        ExactProduct(Mapped(maps.first, a, true), Mapped(maps.second, w, false)).contiguous();
+    const bool wide = sum.scalar_type() == at::kLong;
+    const int32_t* narrow = wide ? nullptr : sum.data_ptr<int32_t>();
+    const int64_t* full = wide ? sum.data_ptr<int64_t>() : nullptr;
+    at::parallel_for(0, total.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const uint32_t low = wide ? static_cast<uint32_t>(full[i]) : static_cast<uint32_t>(narrow[i]);
+        acc[i] += weight * low;
+      }
+    });
   }
-  // Back from 0 .. 2^32 - 1 to the int32 it stands for.
-  total.sub_(total.ge(int64_t{1} << 31).to(at::kLong).mul(int64_t{1} << 32));
-  return total.to(at::kInt);
+  return total;
 }
 
 }  // namespace transaxx::approx
