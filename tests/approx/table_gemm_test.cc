@@ -44,7 +44,7 @@ void ExpectSame(const Multiplier& m, TableKernel kernel, const std::vector<int8_
 }
 
 // Shapes with every tail of the avx2 kernel's 32-column and 8-deep blocks
-// (K = 37 is four blocks and five), in both of its orientations: a tall A
+// (K = 37 is four full 8-deep blocks and a tail of 5), in both of its orientations: a tall A
 // (M >= N) shares the expanded blocks of W's columns among A's rows, a wide
 // W (N > M) is computed transposed.
 TEST(TableGemmTest, EqualsTheReferenceOnEveryTableShapeAndKernel) {
@@ -89,6 +89,9 @@ TEST(TableGemmTest, EmptyMatricesAndErrorsAsTheReference) {
     EXPECT_TRUE(ApproxGemmTable(m, nullptr, w.data(), c.data(), 2, 0, 3, kernel).ok());
     EXPECT_THAT(c, ::testing::Each(0));
     EXPECT_TRUE(ApproxGemmTable(m, nullptr, nullptr, nullptr, 0, 0, 0, kernel).ok());
+    // M = 0 or N = 0 with K > 0: empty A or W and C, null pointers.
+    EXPECT_TRUE(ApproxGemmTable(m, nullptr, w.data(), nullptr, 0, 4, 3, kernel).ok());
+    EXPECT_TRUE(ApproxGemmTable(m, w.data(), nullptr, nullptr, 3, 4, 0, kernel).ok());
     const absl::Status negative = ApproxGemmTable(m, nullptr, nullptr, nullptr, -1, 2, 2, kernel);
     EXPECT_EQ(negative, ApproxGemmReference(m, nullptr, nullptr, nullptr, -1, 2, 2));
     EXPECT_EQ(negative.code(), absl::StatusCode::kInvalidArgument);

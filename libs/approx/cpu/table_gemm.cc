@@ -17,9 +17,10 @@ constexpr int64_t kColumns = 32;
 constexpr int64_t kDepth = 8;
 constexpr int64_t kBlockEntries = kDepth * 256 * kColumns;
 
-// Storage for aligned vector loads and stores: std::vector gives an
+// Storage for aligned vector loads and stores, on cache-line boundaries so
+// that threads' strips never share a line: std::vector gives an
 // over-aligned type its alignment.
-struct alignas(32) Lanes {
+struct alignas(64) Lanes {
   int32_t lane[8];
 };
 

@@ -17,8 +17,8 @@
 //            lookup per multiply-accumulate at all. Writing a block costs
 //            256 products per column and k, and is shared by all rows, so
 //            the GEMM is oriented to share it among the larger of M and N:
-//            when N > M it computes C^T = W^T (x) A^T with the transposed
-//            table.
+//            when N > M it computes C^T, whose rows are W's columns, with
+//            the operands' roles in the table swapped.
 // Integer sums are exact and their order does not change them, so every
 // variant equals the reference. Work is spread over OpenMP threads by rows
 // (kScalar) or by 32-column blocks (kAvx2).

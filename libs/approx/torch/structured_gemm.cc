@@ -15,7 +15,7 @@ namespace transaxx::approx {
 namespace {
 
 // Products of two int8 values are at most 2^14 in magnitude, so float32
-// sums of up to 2^10 of them are exact integers (below 2^24).
+// sums of up to 2^10 of them are exact integers (at most 2^24).
 constexpr int64_t kExactFloatDepth = (int64_t{1} << 24) / (128 * 128);
 
 using ByteMap = std::array<int8_t, 256>;
@@ -50,7 +50,7 @@ at::Tensor Mapped(const std::vector<const ByteMap*>& maps, const at::Tensor& x,
 
 // x·y exactly, for integer-valued x [M, D] and y [D, N] whose products are
 // at most 2^14 in magnitude: one float32 GEMM per chunk of D, each chunk's
-// sum an exact integer below 2^24, added in int32 when no sum of D products
+// sum an exact integer of at most 2^24, added in int32 when no sum of D products
 // can leave it (D <= kMaxInt8TermDepth), else in int64.
 at::Tensor ExactProduct(const at::Tensor& x, const at::Tensor& y) {
   const int64_t depth = x.size(1);

@@ -9,7 +9,8 @@
 // rank-R multiplier with int8 coefficients costs one GEMM R + 1 times as
 // deep. Every product is at most 2^14, so a float32 sum of up to 2^10 of
 // them is an exact integer whatever order the library sums in; deeper sums
-// are split into such chunks and added in int64.
+// are split into such chunks and added in int32 (int64 for groups deeper
+// than kMaxInt8TermDepth).
 //
 // Thread-safety: reentrant.
 #ifndef TRANSAXX_LIBS_APPROX_TORCH_STRUCTURED_GEMM_H_
