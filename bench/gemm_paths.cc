@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cinttypes>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -33,6 +34,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "libs/approx/catalog.h"
 #include "libs/approx/cpu/table_gemm.h"
@@ -177,7 +179,8 @@ ShapeResult Measure(const std::vector<Multiplier>& multipliers, const Layer& lay
 }
 
 void PrintShape(const ShapeResult& s) {
-  std::printf("## %s (%ldx%ld · %ldx%ld)\n\n", s.title.c_str(), s.m, s.k, s.k, s.n);
+  std::printf("## %s (%" PRId64 "x%" PRId64 " · %" PRId64 "x%" PRId64 ")\n\n", s.title.c_str(),
+              s.m, s.k, s.k, s.n);
   std::printf("Baselines: float32 torch::linear %.2f ms (%.1f GMAC/s); exact int8 GEMM %.2f ms "
               "(%.1f GMAC/s)",
               s.linear_ms, Gmacs(s, s.linear_ms), s.exact_ms, Gmacs(s, s.exact_ms));
@@ -219,8 +222,13 @@ void PrintGoals(const std::vector<ShapeResult>& shapes) {
 
 int Main() {
   const int threads = absl::GetFlag(FLAGS_threads);
-  at::set_num_threads(threads);
   const int repeats = absl::GetFlag(FLAGS_repeats);
+  if (threads < 1 || repeats < 1 || absl::GetFlag(FLAGS_batches).empty()) {
+    std::fprintf(stderr, "gemm_paths: --threads and --repeats must be at least 1 and --batches "
+                         "must name a batch size\n");
+    return 2;
+  }
+  at::set_num_threads(threads);
   Catalog catalog = Catalog::WithBuiltins();
   Check(catalog.ImportEvoApprox(absl::GetFlag(FLAGS_evoapprox_dir)));
   std::vector<Multiplier> multipliers;
@@ -233,7 +241,12 @@ int Main() {
   }
   std::vector<ShapeResult> shapes;
   for (const std::string& batch_flag : absl::GetFlag(FLAGS_batches)) {
-    const int64_t batch = std::stoll(batch_flag);
+    int64_t batch = 0;
+    if (!absl::SimpleAtoi(batch_flag, &batch) || batch < 1) {
+      std::fprintf(stderr, "gemm_paths: --batches: '%s' is not a positive batch size\n",
+                   batch_flag.c_str());
+      return 2;
+    }
     for (const Layer& layer : kLayers) shapes.push_back(Measure(multipliers, layer, batch, repeats));
   }
 
@@ -242,7 +255,7 @@ int Main() {
               "CPU: %s, %d threads; table kernel variant: %s. Median wall time of %d runs after a "
               "warm-up; GMAC/s = M·K·N / time. Operands: uniform random int8 (GEMM), normal "
               "floats (layer, per-channel weight scales). Every fast result was checked equal to "
-              "the reference on the first %ld rows.\n\n",
+              "the reference on the first %" PRId64 " rows.\n\n",
               threads, repeats, absl::StrJoin(absl::GetFlag(FLAGS_batches), ",").c_str(),
               CpuName().c_str(), threads, TableKernelName(BestTableKernel()), repeats, kTokens);
   PrintGoals(shapes);

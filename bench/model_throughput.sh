@@ -6,12 +6,14 @@
 # the evaluation after calibration. Each configuration runs --runs times
 # and the median throughput is reported, with the fast GEMM path the
 # multiplier takes and the ratio to float32 (goal: approximate inference at
-# least 40% of float32).
+# least 40% of float32). With an even --runs the lower middle run counts;
+# a failed evaluation stops the benchmark with its error.
 # Writes a Markdown report to stdout.
 #
 # Usage: bench/model_throughput.sh --bin DIR --multipliers_dir DIR --model_dir DIR
 #          [--images N] [--runs N] [--threads N] [--batch_size N] [--match GLOB]
 set -euo pipefail
+export LC_ALL=C  # decimal points in printf and sort
 
 say() { printf '\033[1m[bench]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[bench] error:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -42,17 +44,28 @@ evaluate() {
     python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["top1"], d["images_per_second"])'
 }
 
-# "top1 median_images_per_second" over the runs.
+# "top1 median_images_per_second" over the runs; fails if any run does.
 median_of_runs() {
-  local i
-  for ((i = 0; i < runs; i++)); do evaluate "$@"; done |
-    sort -k2 -g | awk -v n="$runs" 'NR == int((n + 1) / 2) { print $1, $2 }'
+  local i results=""
+  for ((i = 0; i < runs; i++)); do
+    results+="$(evaluate "$@")"$'\n' || die "transaxx eval $* failed"
+  done
+  sort -k2 -g <<<"${results%$'\n'}" | awk -v n="$runs" 'NR == int((n + 1) / 2) { print $1, $2 }'
+}
+
+# Ratio and verdict against float32 for images/s $1.
+versus_float() {
+  awk -v ips="$1" -v base="$fp32_ips" \
+    'BEGIN { r = ips / base; printf "%.2f%s", r, (r >= 0.4 ? " (met)" : " (not met)") }'
 }
 
 say "float32"
-read -r fp32_top1 fp32_ips < <(median_of_runs)
+fp32=$(median_of_runs)
+read -r fp32_top1 fp32_ips <<<"$fp32"
+awk -v v="$fp32_ips" 'BEGIN { exit !(v > 0) }' || die "float32 gave no throughput"
 ids=$("$cli" multipliers list --multipliers_dir "$evo" --match "$match" --output json |
   python3 -c 'import json, sys; print("\n".join(m["id"] for m in json.load(sys.stdin)))')
+[[ -n "$ids" ]] || die "no multiplier matches --match '$match'"
 
 cat <<EOF
 # Whole-model inference throughput
@@ -68,10 +81,9 @@ EOF
 printf '| float32 | torch::linear | %.4f | %.0f | 1.00 |\n' "$fp32_top1" "$fp32_ips"
 for id in exact $ids; do
   say "$id"
-  read -r top1 ips < <(median_of_runs --multiplier "$id")
+  result=$(median_of_runs --multiplier "$id")
+  read -r top1 ips <<<"$result"
   path=$("$cli" multipliers show "$id" --multipliers_dir "$evo" --output json |
     python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["structure"])')
-  printf '| %s | %s | %.4f | %.0f | %.2f%s |\n' "$id" "$path" "$top1" "$ips" \
-    "$(python3 -c "print($ips / $fp32_ips)")" \
-    "$(python3 -c "print(' (met)' if $ips / $fp32_ips >= 0.4 else ' (not met)')")"
+  printf '| %s | %s | %.4f | %.0f | %s |\n' "$id" "$path" "$top1" "$ips" "$(versus_float "$ips")"
 done
