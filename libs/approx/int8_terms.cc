@@ -27,6 +27,11 @@ bool FitsInt8(const std::array<int64_t, 256>& v) {
   return std::all_of(v.begin(), v.end(), [](int64_t x) { return x >= -128 && x <= 127; });
 }
 
+std::array<int64_t, 256> Negated(std::array<int64_t, 256> v) {
+  for (int64_t& x : v) x = -x;
+  return v;
+}
+
 // Balanced base-128 digits of the 256 coefficients, lowest first: the
 // lower digits in -64..63, the last one in -128..127. Each step divides the
 // magnitudes by about 128, so a 16-bit coefficient takes at most 3 digits.
@@ -67,8 +72,16 @@ absl::StatusOr<std::vector<Int8Term>> Int8Terms(const Structure& structure) {
       std::vector<Int8Term> terms = {{Identity(), Identity(), 1}};
       const Decomposition& d = *structure.decomposition;
       for (int r = 0; r < d.rank; ++r) {
-        const std::vector<Map> f = Digits(d.f[r]);
-        const std::vector<Map> g = Digits(d.g[r]);
+        std::array<int64_t, 256> f_r = d.f[r], g_r = d.g[r];
+        // f·g = (−f)·(−g). Coefficients reaching +128 but not −128 are
+        // common (g = 128·bit), and negated they fit int8: one term, not two.
+        if (!(FitsInt8(f_r) && FitsInt8(g_r)) && FitsInt8(Negated(f_r)) &&
+            FitsInt8(Negated(g_r))) {
+          f_r = Negated(f_r);
+          g_r = Negated(g_r);
+        }
+        const std::vector<Map> f = Digits(f_r);
+        const std::vector<Map> g = Digits(g_r);
         for (size_t i = 0; i < f.size(); ++i) {
           for (size_t j = 0; j < g.size(); ++j) terms.push_back({f[i], g[j], Power128(i + j)});
         }

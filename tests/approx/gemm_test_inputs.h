@@ -1,5 +1,6 @@
 // Inputs shared by the tests of the approximate GEMM kernels: random int8
-// operands and the multipliers of the shared EvoApprox tables.
+// operands, the multipliers of the shared EvoApprox tables and one whose
+// structure needs multi-digit int8 terms.
 #ifndef TRANSAXX_TESTS_APPROX_GEMM_TEST_INPUTS_H_
 #define TRANSAXX_TESTS_APPROX_GEMM_TEST_INPUTS_H_
 
@@ -30,6 +31,19 @@ inline std::vector<Multiplier> EvoApproxMultipliers() {
   std::vector<Multiplier> out;
   for (const CatalogEntry& e : catalog.entries()) out.push_back(e.multiplier);
   return out;
+}
+
+// T = a·b + f(a)·g(b) with |f| up to 32,000: f takes three base-128
+// digits, so its int8 terms form three groups (weights 1, 128 and 128^2).
+inline Multiplier MultiDigitMultiplier() {
+  Table t;
+  for (int a = -128; a < 128; ++a) {
+    for (int b = -128; b < 128; ++b) {
+      const int f = a * 250 + (a & 7), g = (b & 1) - (b < 0 ? 1 : 0);
+      t[TableIndex(a, b)] = a * b + f * g;
+    }
+  }
+  return *Multiplier::Create("multi-digit", Signedness::kSigned, t);
 }
 
 }  // namespace transaxx::approx

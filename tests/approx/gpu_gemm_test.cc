@@ -57,14 +57,7 @@ class DeviceArray {
 std::vector<Multiplier> Multipliers() {
   std::vector<Multiplier> out = EvoApproxMultipliers();
   for (const char* id : {"exact", "drum:k=4", "mitchell"}) out.push_back(*MakeBuiltin(id));
-  // a·b + f(a)·g(b) with |f| up to 32,007: int8 terms of three weights.
-  Table digits;
-  for (int a = -128; a < 128; ++a) {
-    for (int b = -128; b < 128; ++b) {
-      digits[TableIndex(a, b)] = a * b + (a * 250 + (a & 7)) * ((b & 1) - (b < 0 ? 1 : 0));
-    }
-  }
-  out.push_back(*Multiplier::Create("digits", Signedness::kSigned, digits));
+  out.push_back(MultiDigitMultiplier());
   std::mt19937 rng(5);
   for (int32_t range : {1 << 15, 1 << 20}) {
     std::uniform_int_distribution<int32_t> entry(-range, range - 1);
@@ -123,7 +116,7 @@ TEST_F(GpuGemmTest, EveryKernelEqualsTheReferenceOnRaggedShapes) {
     absl::StatusOr<std::unique_ptr<GpuMultiplier>> g = GpuMultiplier::Create(m, 0);
     ASSERT_TRUE(g.ok()) << g.status();
     EXPECT_TRUE((*g)->Supports((*g)->best_kernel()));
-    if (m.id() == "digits") {  // weights 1, 128 and 128^2
+    if (m.id() == "multi-digit") {  // weights 1, 128 and 128^2
       EXPECT_THAT((*g)->Describe(), HasSubstr("in 3 tensor-core GEMMs"));
     }
     for (GpuKernel kernel : Kernels(**g)) {

@@ -81,17 +81,24 @@ TEST(Int8TermsTest, ExactAndMaskAreOneTerm) {
   EXPECT_EQ(ExpectExact(*MakeBuiltin("mask:a=3,b=7")), 1u);
 }
 
-// T = a·b + f(a)·g(b) with |f| up to 32,000: f needs three base-128 digits.
 TEST(Int8TermsTest, LargeCoefficientsBecomeSeveralDigitTerms) {
-  Table t;
-  for (int a = -128; a < 128; ++a) {
-    for (int b = -128; b < 128; ++b) {
-      const int f = a * 250 + (a & 7), g = (b & 1) - (b < 0 ? 1 : 0);
-      t[TableIndex(a, b)] = a * b + f * g;
-    }
+  EXPECT_GT(ExpectExact(MultiDigitMultiplier()), 2u);
+}
+
+// Factors that reach +128 are negated into int8 rather than split into
+// digits: every shared signed table is one group of weight-1 terms, rank + 1
+// of them (the identity term and one per separable term).
+TEST(Int8TermsTest, FactorsReachingPlus128AreNegatedNotSplit) {
+  for (const Multiplier& m : EvoApproxMultipliers()) {
+    if (m.signedness() != Signedness::kSigned) continue;
+    const absl::StatusOr<Structure> s = AnalyzeStructure(m);
+    ASSERT_TRUE(s.ok()) << s.status();
+    if (s->path != KernelPath::kLowRank) continue;
+    const absl::StatusOr<std::vector<Int8Term>> terms = Int8Terms(*s);
+    ASSERT_TRUE(terms.ok()) << terms.status();
+    EXPECT_EQ(terms->size(), static_cast<size_t>(s->decomposition->rank) + 1) << m.id();
+    for (const Int8Term& t : *terms) EXPECT_EQ(t.weight, 1u) << m.id();
   }
-  const Multiplier m = *Multiplier::Create("digits", Signedness::kSigned, t);
-  EXPECT_GT(ExpectExact(m), 2u);
 }
 
 TEST(Int8TermsTest, TablePathHasNoTerms) {
