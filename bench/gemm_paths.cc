@@ -190,10 +190,12 @@ void PrintShape(const ShapeResult& s) {
   std::printf(".\n\n| multiplier | path | GEMM ms | GMAC/s | × scalar table kernel | layer ms | "
               "layer / float32 linear |\n|---|---|---:|---:|---:|---:|---:|\n");
   for (const Row& row : s.rows) {
-    std::printf("| %s | %s | %.2f | %.2f | %.1fx | %.2f | %.2f |\n", row.id.c_str(),
-                row.path.c_str(), row.gemm_ms, Gmacs(s, row.gemm_ms),
-                s.scalar_ms > 0 ? s.scalar_ms / row.gemm_ms : 0.0, row.layer_ms,
-                row.layer_ms / s.linear_ms);
+    // The scalar kernel is measured only for shapes with a table-path row.
+    const std::string speedup =
+        s.scalar_ms > 0 ? absl::StrFormat("%.1fx", s.scalar_ms / row.gemm_ms) : "";
+    std::printf("| %s | %s | %.2f | %.2f | %s | %.2f | %.2f |\n", row.id.c_str(),
+                row.path.c_str(), row.gemm_ms, Gmacs(s, row.gemm_ms), speedup.c_str(),
+                row.layer_ms, row.layer_ms / s.linear_ms);
   }
   std::printf("\n");
 }

@@ -16,15 +16,17 @@
 #include "libs/approx/reference_gemm.h"
 #include "libs/approx/structure_cache.h"
 #include "libs/approx/torch/approx_ops.h"
+#include "tests/approx/gemm_test_inputs.h"
 
 namespace transaxx::approx {
 namespace {
 
+// Every shared table and built-in with a structure, and MultiDigitMultiplier.
 std::vector<Multiplier> StructuredMultipliers() {
   Catalog catalog = Catalog::WithBuiltins();
   const absl::Status imported = catalog.ImportEvoApprox(TRANSAXX_EVOAPPROX_DIR);
   EXPECT_TRUE(imported.ok()) << imported;
-  std::vector<Multiplier> out;
+  std::vector<Multiplier> out = {MultiDigitMultiplier()};
   for (const CatalogEntry& e : catalog.entries()) {
     absl::StatusOr<std::shared_ptr<const Structure>> s = CachedStructure(e.multiplier);
     EXPECT_TRUE(s.ok()) << s.status();
@@ -50,6 +52,8 @@ at::Tensor Reference(const Multiplier& m, const at::Tensor& a, const at::Tensor&
   return c;
 }
 
+// Both entry points: the int32 sums, and the float32 ones equal to their
+// conversion.
 void ExpectSame(const Multiplier& m, const at::Tensor& a, const at::Tensor& w) {
   const Structure& structure = **CachedStructure(m);
   const at::Tensor fast = StructuredGemmInt8(structure, a, w);
@@ -58,6 +62,10 @@ void ExpectSame(const Multiplier& m, const at::Tensor& a, const at::Tensor& w) {
   EXPECT_TRUE(at::equal(fast, expected))
       << m.id() << " (" << structure.Describe() << "): " << a.sizes() << " x " << w.sizes()
       << ", max |difference| " << (fast.to(at::kLong) - expected.to(at::kLong)).abs().max().item<int64_t>();
+  const at::Tensor as_float = StructuredGemmFloat(structure, a, w);
+  ASSERT_EQ(as_float.scalar_type(), at::kFloat);
+  EXPECT_TRUE(at::equal(as_float, expected.to(at::kFloat)))
+      << m.id() << " as float32: " << a.sizes() << " x " << w.sizes();
 }
 
 TEST(StructuredGemmTest, CoversTheSharedTablesAndBuiltins) {
@@ -93,23 +101,33 @@ TEST(StructuredGemmTest, DeepSumsAreSplitExactly) {
   }
 }
 
-TEST(StructuredGemmTest, GroupsDeeperThanInt32SumsAddInInt64) {
-  // At the deepest K the reference admits, a rank-4 table's five int8 terms
-  // side by side (one group) and a two-digit table's groups are deeper than
-  // kMaxInt8TermDepth, so their chunks add in int64; extreme and random
-  // operands.
+TEST(StructuredGemmTest, SumsBeyondInt32WrapExactly) {
+  // At the deepest K the reference admits: the five int8 terms of a rank-4
+  // table side by side, many float chunks deep, and the three groups of a
+  // multi-digit table, whose weighted sums leave int32 before they add up
+  // to the true sum; extreme and random operands.
   std::mt19937 rng(12);
   int tested = 0;
   for (const Multiplier& m : StructuredMultipliers()) {
-    if (m.id() != "evo:mul8s_1KVA" && m.id() != "evo:mul8s_1KVP") continue;
+    if (m.id() != "evo:mul8s_1KVA" && m.id() != "multi-digit") continue;
     const int64_t K = MaxAccumulationDepth(m);
-    ASSERT_GE(K, 65536);
+    ASSERT_GE(K, 40000);
     ExpectSame(m, at::full({2, K}, -128, at::kChar), at::full({K, 2}, -128, at::kChar));
     ExpectSame(m, at::full({2, K}, 127, at::kChar), at::full({K, 2}, -128, at::kChar));
     ExpectSame(m, RandomInt8(rng, 2, K), RandomInt8(rng, K, 3));
     ++tested;
   }
   EXPECT_EQ(tested, 2);
+}
+
+TEST(StructuredGemmTest, ManyRowsAreMappedInBlocksExactly) {
+  // A is mapped a block of rows at a time (at most 2^21 mapped values): at
+  // K = 2100, 1000 rows are two blocks for one term (the second 2 rows
+  // long) and six for five terms, with several float chunks each.
+  std::mt19937 rng(19);
+  for (const Multiplier& m : StructuredMultipliers()) {
+    ExpectSame(m, RandomInt8(rng, 1000, 2100), RandomInt8(rng, 2100, 5));
+  }
 }
 
 TEST(StructuredGemmTest, StridedAndEmptyOperands) {

@@ -16,6 +16,7 @@
 #include "libs/approx/structure_cache.h"
 #include "libs/approx/torch/structured_gemm.h"
 #include "libs/approx/torch/table_gradient.h"
+#include "libs/approx/torch/weight_operand_cache.h"
 
 #if TRANSAXX_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
@@ -87,9 +88,36 @@ QuantParams WeightParams(const at::Tensor& weight, WeightQuantization quantizati
   return ValueOrThrow(QuantParamsFromAmax(host));
 }
 
-// The float result of int32 sums [M, N]: sums * (activation scale x weight
-// scale of column n) + bias[n].
-at::Tensor DequantizeSums(const at::Tensor& sums, float activation_scale,
+// The argument checks of ApproxGemmInt8 (approx_ops.h).
+void CheckGemmOperands(const Multiplier& multiplier, const at::Tensor& a, const at::Tensor& w) {
+  TORCH_CHECK(a.defined() && w.defined(), "GEMM operands must be defined");
+  TORCH_CHECK(a.scalar_type() == at::kChar && w.scalar_type() == at::kChar,
+              "GEMM operands must be int8, got ", a.scalar_type(), " and ", w.scalar_type());
+  TORCH_CHECK(a.device() == w.device(), "GEMM operands must be on one device, got ", a.device(),
+              " and ", w.device());
+  TORCH_CHECK(a.dim() == 2 && w.dim() == 2 && a.size(1) == w.size(0),
+              "GEMM operands must be [M, K] and [K, N], got ", a.sizes(), " and ", w.sizes());
+  TORCH_CHECK(a.size(1) <= MaxAccumulationDepth(multiplier), "GEMM depth K = ", a.size(1),
+              " could overflow the int32 sums of ", multiplier.id(), " (at most ",
+              MaxAccumulationDepth(multiplier), ")");
+}
+
+// ApproxGemmInt8(multiplier, a, w).to(at::kFloat), bit for bit: the
+// dequantization's input, taken from the structured GEMM's float sums
+// without an int32 round trip where it has them.
+at::Tensor ApproxSumsAsFloat(const Multiplier& multiplier, const at::Tensor& a,
+                             const at::Tensor& w) {
+  if (a.is_cpu() && w.is_cpu()) {
+    CheckGemmOperands(multiplier, a, w);
+    const std::shared_ptr<const Structure> structure = ValueOrThrow(CachedStructure(multiplier));
+    if (structure->path != KernelPath::kTable) return StructuredGemmFloat(*structure, a, w);
+  }
+  return ApproxGemmInt8(multiplier, a, w).to(at::kFloat);
+}
+
+// The float result of the sums [M, N] (as float32, ApproxSumsAsFloat),
+// in place: sums * (activation scale x weight scale of column n) + bias[n].
+at::Tensor DequantizeSums(at::Tensor sums, float activation_scale,
                           const std::vector<float>& weight_scales,
                           const std::optional<at::Tensor>& bias) {
   const int64_t n = sums.size(1);
@@ -97,15 +125,21 @@ at::Tensor DequantizeSums(const at::Tensor& sums, float activation_scale,
   for (size_t j = 0; j < scales.size(); ++j) {
     scales[j] = activation_scale * weight_scales[weight_scales.size() == 1 ? 0 : j];
   }
-  at::Tensor out = sums.to(at::kFloat).mul_(at::tensor(scales).to(sums.device()));
-  if (Defined(bias)) out.add_(*bias);
-  return out;
+  sums.mul_(at::tensor(scales).to(sums.device()));
+  if (Defined(bias)) sums.add_(*bias);
+  return sums;
 }
 
 // W operand [in, out] of a weight [out, in...]: the weight's rows quantized
-// (per tensor or per row), flattened and transposed.
-at::Tensor QuantizedWeightOperand(const at::Tensor& weight, const QuantParams& params) {
-  return QuantizeInt8(weight, params).reshape({weight.size(0), -1}).t().contiguous();
+// (per tensor or per row), flattened and transposed; cached while the weight
+// is unchanged (weight_operand_cache.h).
+std::shared_ptr<const WeightOperand> WeightOperandOf(const at::Tensor& weight,
+                                                     WeightQuantization quantization) {
+  return CachedWeightOperand(weight, static_cast<int>(quantization), [&] {
+    QuantParams params = WeightParams(weight, quantization);
+    at::Tensor w = QuantizeInt8(weight, params).reshape({weight.size(0), -1}).t().contiguous();
+    return WeightOperand{std::move(w), std::move(params)};
+  });
 }
 
 // Table-aware gradients (table_gradient.h) of the approximate product
@@ -190,13 +224,15 @@ class LinearFunction : public torch::autograd::Function<LinearFunction> {
                 weight.size(1), "], got ", input.sizes());
     CheckBias(bias, weight.size(0), input);
     const QuantParams input_params = ActivationParams(input_amax);
-    const QuantParams weight_params = WeightParams(weight, weight_quantization);
+    const std::shared_ptr<const WeightOperand> weight_operand =
+        WeightOperandOf(weight, weight_quantization);
+    const QuantParams& weight_params = weight_operand->params;
 
     // Rows counted explicitly: reshape cannot infer -1 for empty tensors.
     const int64_t rows = c10::multiply_integers(input.sizes().slice(0, input.dim() - 1));
     const at::Tensor a = QuantizeInt8(input, input_params).reshape({rows, weight.size(1)});
-    const at::Tensor w = QuantizedWeightOperand(weight, weight_params);
-    at::Tensor out = DequantizeSums(ApproxGemmInt8(multiplier, a, w), input_params.scales[0],
+    const at::Tensor& w = weight_operand->w;
+    at::Tensor out = DequantizeSums(ApproxSumsAsFloat(multiplier, a, w), input_params.scales[0],
                                     weight_params.scales, bias);
     std::vector<int64_t> out_shape(input.sizes().begin(), input.sizes().end());
     out_shape.back() = weight.size(0);
@@ -263,15 +299,17 @@ class Conv2dFunction : public torch::autograd::Function<Conv2dFunction> {
     const int64_t out_w = (padded_w - kw) / stride[1] + 1;
 
     const QuantParams input_params = ActivationParams(input_amax);
-    const QuantParams weight_params = WeightParams(weight, weight_quantization);
+    const std::shared_ptr<const WeightOperand> weight_operand =
+        WeightOperandOf(weight, weight_quantization);
+    const QuantParams& weight_params = weight_operand->params;
     // Padding zeros quantize to 0, so patches of the float input quantized
     // afterwards equal patches of the quantized input.
     const at::Tensor patches = at::im2col(input, {kh, kw}, {1, 1}, padding, stride)
                                    .transpose(1, 2)
                                    .reshape({batch * out_h * out_w, weight[0].numel()});
     const at::Tensor a = QuantizeInt8(patches, input_params);
-    const at::Tensor w = QuantizedWeightOperand(weight, weight_params);
-    const at::Tensor out = DequantizeSums(ApproxGemmInt8(multiplier, a, w), input_params.scales[0],
+    const at::Tensor& w = weight_operand->w;
+    const at::Tensor out = DequantizeSums(ApproxSumsAsFloat(multiplier, a, w), input_params.scales[0],
                                           weight_params.scales, bias);
 
     SaveForBackward(ctx, input, weight, a, w, gradient);
@@ -363,9 +401,11 @@ class MatmulFunction : public torch::autograd::Function<MatmulFunction> {
     const at::Tensor b_int8 = QuantizeInt8(b, b_params);
     const at::Tensor qa = expand(a_int8, m, k);
     const at::Tensor qb = expand(b_int8, k, n);
-    at::Tensor sums = at::empty({batch_count, m, n}, qa.options().dtype(at::kInt));
-    for (int64_t i = 0; i < batch_count; ++i) sums[i].copy_(ApproxGemmInt8(multiplier, qa[i], qb[i]));
-    const at::Tensor out = sums.to(at::kFloat).mul_(a_params.scales[0] * b_params.scales[0]);
+    at::Tensor sums = at::empty({batch_count, m, n}, qa.options().dtype(at::kFloat));
+    for (int64_t i = 0; i < batch_count; ++i) {
+      sums[i].copy_(ApproxSumsAsFloat(multiplier, qa[i], qb[i]));
+    }
+    const at::Tensor out = sums.mul_(a_params.scales[0] * b_params.scales[0]);
 
     SaveForBackward(ctx, a, b, a_int8, b_int8, gradient);
     ctx->saved_data["a_scale"] = static_cast<double>(a_params.scales[0]);
@@ -453,16 +493,7 @@ at::Tensor QuantizeInt8(const at::Tensor& x, const QuantParams& params) {
 }
 
 at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, const at::Tensor& w) {
-  TORCH_CHECK(a.defined() && w.defined(), "GEMM operands must be defined");
-  TORCH_CHECK(a.scalar_type() == at::kChar && w.scalar_type() == at::kChar,
-              "GEMM operands must be int8, got ", a.scalar_type(), " and ", w.scalar_type());
-  TORCH_CHECK(a.device() == w.device(), "GEMM operands must be on one device, got ", a.device(),
-              " and ", w.device());
-  TORCH_CHECK(a.dim() == 2 && w.dim() == 2 && a.size(1) == w.size(0),
-              "GEMM operands must be [M, K] and [K, N], got ", a.sizes(), " and ", w.sizes());
-  TORCH_CHECK(a.size(1) <= MaxAccumulationDepth(multiplier), "GEMM depth K = ", a.size(1),
-              " could overflow the int32 sums of ", multiplier.id(), " (at most ",
-              MaxAccumulationDepth(multiplier), ")");
+  CheckGemmOperands(multiplier, a, w);
   if (a.is_cuda()) {
 #if TRANSAXX_WITH_CUDA
     return GpuGemmInt8(multiplier, a, w);

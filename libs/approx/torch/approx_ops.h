@@ -10,7 +10,8 @@
 // to ApproxGemmReference), dequantize them with (activation scale x weight
 // scale) in float, add the float bias. Quantization is symmetric int8,
 // narrow range (quantization.h), done with torch ops on the tensors' device
-// (QuantizeInt8).
+// (QuantizeInt8). A weight's quantized operand is reused while the weight
+// is unchanged (weight_operand_cache.h).
 //
 // Backward is straight-through by default: the gradients are those of the
 // exact float operation (torch::linear / conv2d / matmul) at the float

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <vector>
 
@@ -14,16 +15,54 @@
 namespace transaxx::approx {
 namespace {
 
-// Products of two int8 values are at most 2^14 in magnitude, so float32
-// sums of up to 2^10 of them are exact integers (at most 2^24).
-constexpr int64_t kExactFloatDepth = (int64_t{1} << 24) / (128 * 128);
+// Every integer up to 2^24 is a float32, so a float32 sum of integer
+// products whose magnitudes add up to at most this is exact in any order.
+constexpr int64_t kExactFloatSum = int64_t{1} << 24;
 
 using ByteMap = std::array<int8_t, 256>;
+
+// Terms of one weight, their maps side by side along K.
+struct Group {
+  std::vector<ByteMap> a_maps, b_maps;
+};
+
+int MaxAbs(const ByteMap& map) {
+  int most = 0;
+  for (int8_t v : map) most = std::max(most, std::abs(static_cast<int>(v)));
+  return most;
+}
+
+// Ranges [begin, begin + length) of a group's concatenated depth (term t
+// covers [t·K, (t+1)·K)) in which the products' magnitude bounds add up to
+// at most kExactFloatSum: each range is one exact float32 GEMM.
+std::vector<std::pair<int64_t, int64_t>> ExactChunks(const Group& group, int64_t K) {
+  std::vector<std::pair<int64_t, int64_t>> chunks;
+  int64_t begin = 0, length = 0, bound = 0;
+  for (size_t t = 0; t < group.a_maps.size(); ++t) {
+    // At least 1: a zero map still takes a place in the GEMM.
+    const int64_t product =
+        std::max<int64_t>(1, int64_t{MaxAbs(group.a_maps[t])} * MaxAbs(group.b_maps[t]));
+    for (int64_t left = K; left > 0;) {
+      const int64_t fit = std::min(left, (kExactFloatSum - bound) / product);
+      if (fit == 0) {
+        chunks.push_back({begin, length});
+        begin += length;
+        length = bound = 0;
+        continue;
+      }
+      length += fit;
+      bound += fit * product;
+      left -= fit;
+    }
+  }
+  if (length > 0) chunks.push_back({begin, length});
+  return chunks;
+}
 
 // The T maps of an int8 matrix x [R, C] as float32, side by side: along the
 // columns, [R, T·C], for A (`along_columns`); along the rows, [T·R, C], for
 // W. A 256-entry lookup per element, without a 64-bit index tensor.
-at::Tensor Mapped(const std::vector<const ByteMap*>& maps, const at::Tensor& x,
+at::Tensor Mapped(const std::vector<ByteMap>& maps, const at::Tensor& x,
                   bool along_columns) {
   const at::Tensor bytes = x.contiguous();
   const int64_t rows = bytes.size(0), cols = bytes.size(1);
@@ -36,7 +75,7 @@ at::Tensor Mapped(const std::vector<const ByteMap*>& maps, const at::Tensor& x,
   at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
     for (int64_t t = 0; t < t_count; ++t) {
       float lookup[256];
-      for (int byte = 0; byte < 256; ++byte) lookup[byte] = (*maps[t])[byte];
+      for (int byte = 0; byte < 256; ++byte) lookup[byte] = maps[t][byte];
       for (int64_t r = begin; r < end; ++r) {
         float* target = along_columns ? result + r * t_count * cols + t * cols
                                       : result + (t * rows + r) * cols;
@@ -48,60 +87,128 @@ at::Tensor Mapped(const std::vector<const ByteMap*>& maps, const at::Tensor& x,
   return out;
 }
 
-// x·y exactly, for integer-valued x [M, D] and y [D, N] whose products are
-// at most 2^14 in magnitude: one float32 GEMM per chunk of D, each chunk's
-// sum an exact integer of at most 2^24, added in int32 when no sum of D products
-// can leave it (D <= kMaxInt8TermDepth), else in int64.
-at::Tensor ExactProduct(const at::Tensor& x, const at::Tensor& y) {
-  const int64_t depth = x.size(1);
-  if (depth <= kExactFloatDepth) return at::mm(x, y).to(at::kInt);
-  const at::ScalarType type = depth <= kMaxInt8TermDepth ? at::kInt : at::kLong;
-  at::Tensor sum = at::zeros({x.size(0), y.size(1)}, x.options().dtype(type));
-  for (int64_t begin = 0; begin < depth; begin += kExactFloatDepth) {
-    const int64_t length = std::min(kExactFloatDepth, depth - begin);
-    sum.add_(at::mm(x.narrow(1, begin, length), y.narrow(0, begin, length)).to(type));
+std::map<uint32_t, Group> Groups(const Structure& structure) {
+  TORCH_CHECK(structure.path != KernelPath::kTable,
+              "the structured GEMM needs a multiplier with an exact structure");
+  const std::vector<Int8Term> terms = *Int8Terms(structure);
+  std::map<uint32_t, Group> groups;
+  for (const Int8Term& term : terms) {
+    if (term.weight == 0) continue;  // 128^(i+j) vanishes modulo 2^32 from i + j = 5 on
+    groups[term.weight].a_maps.push_back(term.a_map);
+    groups[term.weight].b_maps.push_back(term.b_map);
   }
-  return sum;
+  return groups;
+}
+
+// Rows of A mapped at a time: a block of mapped operands of at most 8 MB
+// is reused from the heap, where mapping all of a large A at once takes
+// fresh pages from the system on every call (page faults cost about as
+// much as a float GEMM's pass over its output).
+int64_t BlockRows(const Group& group, int64_t K) {
+  constexpr int64_t kBlockFloats = int64_t{2} << 20;
+  const int64_t depth = std::max<int64_t>(1, static_cast<int64_t>(group.a_maps.size()) * K);
+  return std::max<int64_t>(64, kBlockFloats / depth);
+}
+
+// The sums as float32 [M, N] when a single exact float GEMM gives them all
+// (one group of weight 1 in one chunk); an undefined tensor otherwise.
+at::Tensor SingleGemm(const std::map<uint32_t, Group>& groups, const at::Tensor& a,
+                      const at::Tensor& w) {
+  if (groups.size() != 1 || groups.begin()->first != 1) return {};
+  const Group& group = groups.begin()->second;
+  const int64_t M = a.size(0), K = a.size(1);
+  if (ExactChunks(group, K).size() > 1) return {};
+  const at::Tensor y = Mapped(group.b_maps, w, false);
+  at::Tensor out = at::empty({M, w.size(1)}, a.options().dtype(at::kFloat));
+  const int64_t block = BlockRows(group, K);
+  for (int64_t r = 0; r < M; r += block) {
+    const int64_t rows = std::min(block, M - r);
+    at::Tensor target = out.narrow(0, r, rows);
+    at::mm_out(target, Mapped(group.a_maps, a.narrow(0, r, rows), true), y);
+  }
+  return out;
+}
+
+// Σ weight · group sum modulo 2^32 (int8_terms.h) in wrapping uint32
+// arithmetic, one exact float GEMM per chunk added in as it comes; the
+// int32 the total stands for is the true sum. Returned as int32, or
+// (`as_float`) converted to float32 by the last chunk's pass, in place of
+// that chunk's GEMM result.
+at::Tensor ChunkedSums(const std::map<uint32_t, Group>& groups, const at::Tensor& a,
+                       const at::Tensor& w, bool as_float) {
+  const int64_t M = a.size(0), K = a.size(1), N = w.size(1);
+  struct Step {
+    uint32_t weight;
+    const Group* group;
+    std::vector<std::pair<int64_t, int64_t>> chunks;
+  };
+  std::vector<Step> plan;
+  size_t chunk_count = 0;
+  for (const auto& [weight, group] : groups) {
+    plan.push_back({weight, &group, ExactChunks(group, K)});
+    chunk_count += plan.back().chunks.size();
+  }
+  const at::ScalarType type = as_float ? at::kFloat : at::kInt;
+  if (chunk_count == 0) return at::zeros({M, N}, a.options().dtype(type));
+  std::vector<at::Tensor> mapped_w;
+  int64_t block = M;
+  for (const Step& step : plan) {
+    mapped_w.push_back(Mapped(step.group->b_maps, w, false));
+    block = std::min(block, BlockRows(*step.group, K));
+  }
+  at::Tensor total = at::empty({M, N}, a.options().dtype(at::kInt));
+  at::Tensor chunk = at::empty({M, N}, a.options().dtype(at::kFloat));
+  for (int64_t r = 0; r < M; r += block) {
+    const int64_t rows = std::min(block, M - r);
+    const at::Tensor a_rows = a.narrow(0, r, rows);
+    at::Tensor sums_rows = chunk.narrow(0, r, rows);
+    uint32_t* acc = reinterpret_cast<uint32_t*>(total.data_ptr<int32_t>()) + r * N;
+    float* sums = sums_rows.data_ptr<float>();
+    size_t done = 0;
+    for (size_t g = 0; g < plan.size(); ++g) {
+      const uint32_t weight = plan[g].weight;
+      const at::Tensor x = Mapped(plan[g].group->a_maps, a_rows, true);
+      for (const auto& [begin, length] : plan[g].chunks) {
+        at::mm_out(sums_rows, x.narrow(1, begin, length), mapped_w[g].narrow(0, begin, length));
+        const bool first = done == 0, last = ++done == chunk_count;
+        at::parallel_for(0, rows * N, 1 << 14, [&](int64_t from, int64_t to) {
+          for (int64_t i = from; i < to; ++i) {
+            // An exact integer of at most 2^24: the conversion is exact.
+            const uint32_t term = weight * static_cast<uint32_t>(static_cast<int32_t>(sums[i]));
+            const uint32_t sum = first ? term : acc[i] + term;
+            if (last && as_float) {
+              sums[i] = static_cast<float>(static_cast<int32_t>(sum));
+            } else {
+              acc[i] = sum;
+            }
+          }
+        });
+      }
+    }
+  }
+  return as_float ? chunk : total;
+}
+
+void CheckOperands(const at::Tensor& a, const at::Tensor& w) {
+  TORCH_CHECK(a.is_cpu() && w.is_cpu(), "the structured GEMM runs on the CPU");
 }
 
 }  // namespace
 
 at::Tensor StructuredGemmInt8(const Structure& structure, const at::Tensor& a,
                               const at::Tensor& w) {
-  TORCH_CHECK(structure.path != KernelPath::kTable,
-              "the structured GEMM needs a multiplier with an exact structure");
-  TORCH_CHECK(a.is_cpu() && w.is_cpu(), "the structured GEMM runs on the CPU");
-  const std::vector<Int8Term> terms = *Int8Terms(structure);
-  // Terms of equal weight are one GEMM, their operands side by side along K.
-  std::map<uint32_t, std::pair<std::vector<const ByteMap*>, std::vector<const ByteMap*>>> groups;
-  for (const Int8Term& term : terms) {
-    if (term.weight == 0) continue;  // 128^(i+j) vanishes modulo 2^32 from i + j = 5 on
-    groups[term.weight].first.push_back(&term.a_map);
-    groups[term.weight].second.push_back(&term.b_map);
-  }
-  if (groups.size() == 1 && groups.begin()->first == 1) {
-    const auto& [a_maps, b_maps] = groups.begin()->second;
-    const at::Tensor sum = ExactProduct(Mapped(a_maps, a, true), Mapped(b_maps, w, false));
-    return sum.to(at::kInt);  // the true sum, which fits int32 (REQUIRES)
-  }
-  // Σ weight · sum modulo 2^32 (int8_terms.h), in one pass of unsigned
-  // arithmetic, which wraps; the int32 it stands for is the true sum.
-  at::Tensor total = at::zeros({a.size(0), w.size(1)}, a.options().dtype(at::kInt));
-  uint32_t* acc = reinterpret_cast<uint32_t*>(total.data_ptr<int32_t>());
-  for (const auto& [weight, maps] : groups) {
-    const at::Tensor sum =
-        ExactProduct(Mapped(maps.first, a, true), Mapped(maps.second, w, false)).contiguous();
-    const bool wide = sum.scalar_type() == at::kLong;
-    const int32_t* narrow = wide ? nullptr : sum.data_ptr<int32_t>();
-    const int64_t* full = wide ? sum.data_ptr<int64_t>() : nullptr;
-    at::parallel_for(0, total.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const uint32_t low = wide ? static_cast<uint32_t>(full[i]) : static_cast<uint32_t>(narrow[i]);
-        acc[i] += weight * low;
-      }
-    });
-  }
-  return total;
+  CheckOperands(a, w);
+  const std::map<uint32_t, Group> groups = Groups(structure);
+  const at::Tensor single = SingleGemm(groups, a, w);
+  return single.defined() ? single.to(at::kInt) : ChunkedSums(groups, a, w, false);
+}
+
+at::Tensor StructuredGemmFloat(const Structure& structure, const at::Tensor& a,
+                               const at::Tensor& w) {
+  CheckOperands(a, w);
+  const std::map<uint32_t, Group> groups = Groups(structure);
+  const at::Tensor single = SingleGemm(groups, a, w);
+  return single.defined() ? single : ChunkedSums(groups, a, w, true);
 }
 
 }  // namespace transaxx::approx

@@ -7,10 +7,12 @@
 // digits of each separable term for low-rank ones). Terms of equal weight
 // are one float32 GEMM, their mapped operands side by side along K, so a
 // rank-R multiplier with int8 coefficients costs one GEMM R + 1 times as
-// deep. Every product is at most 2^14, so a float32 sum of up to 2^10 of
-// them is an exact integer whatever order the library sums in; deeper sums
-// are split into such chunks and added in int32 (int64 for groups deeper
-// than kMaxInt8TermDepth).
+// deep. A float32 sum is an exact integer, in whatever order the library
+// adds, while the magnitudes of its products add up to at most 2^24; the
+// bound of each term's products (max |a_map| · max |b_map|: 2^14 for the
+// identity, often a few units for a separable term) sets how deep one GEMM
+// may go, and deeper sums are cut into such chunks, added in wrapping
+// uint32 arithmetic like the term weights.
 //
 // Thread-safety: reentrant.
 #ifndef TRANSAXX_LIBS_APPROX_TORCH_STRUCTURED_GEMM_H_
@@ -28,6 +30,14 @@ namespace transaxx::approx {
 // multiplier whose reference result is wanted; K <= MaxAccumulationDepth of
 // that multiplier (so the true sums fit int32, as the reference checks).
 at::Tensor StructuredGemmInt8(const Structure& structure, const at::Tensor& a, const at::Tensor& w);
+
+// StructuredGemmInt8(structure, a, w).to(at::kFloat), bit for bit, without
+// the int32 round trip when one float GEMM holds every sum exactly (one
+// term group of weight 1 in one chunk: exact and masking multipliers, and
+// low-rank ones with small coefficients, up to K = 1024 at least).
+// REQUIRES: as StructuredGemmInt8.
+at::Tensor StructuredGemmFloat(const Structure& structure, const at::Tensor& a,
+                               const at::Tensor& w);
 
 }  // namespace transaxx::approx
 

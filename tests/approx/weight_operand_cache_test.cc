@@ -1,0 +1,133 @@
+#include "libs/approx/torch/weight_operand_cache.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <stdexcept>
+#include <vector>
+
+#include "libs/approx/builtin.h"
+#include "libs/approx/torch/approx_ops.h"
+
+namespace transaxx::approx {
+namespace {
+
+// A stand-in operand whose builds are counted.
+struct CountingMake {
+  int calls = 0;
+  at::Tensor weight;
+  std::function<WeightOperand()> operator()() {
+    return [this] {
+      ++calls;
+      return WeightOperand{weight.to(at::kChar), QuantParams{{1.0f}}};
+    };
+  }
+};
+
+at::Tensor RandomWeight(int64_t out, int64_t in, uint64_t seed) {
+  at::manual_seed(seed);
+  return at::randn({out, in});
+}
+
+TEST(WeightOperandCacheTest, AnUnchangedWeightIsBuiltOnce) {
+  CountingMake make{0, RandomWeight(4, 3, 1)};
+  const auto first = CachedWeightOperand(make.weight, 0, make());
+  const auto second = CachedWeightOperand(make.weight, 0, make());
+  EXPECT_EQ(make.calls, 1);
+  EXPECT_EQ(first.get(), second.get());
+}
+
+TEST(WeightOperandCacheTest, InPlaceWritesRebuildIt) {
+  CountingMake make{0, RandomWeight(4, 3, 2)};
+  CachedWeightOperand(make.weight, 0, make());
+  make.weight.add_(1.0);  // as an optimizer step
+  CachedWeightOperand(make.weight, 0, make());
+  EXPECT_EQ(make.calls, 2);
+  {
+    const torch::NoGradGuard no_grad;
+    make.weight.copy_(RandomWeight(4, 3, 3));  // as loading a checkpoint
+  }
+  const auto rebuilt = CachedWeightOperand(make.weight, 0, make());
+  EXPECT_EQ(make.calls, 3);
+  EXPECT_TRUE(rebuilt->w.equal(make.weight.to(at::kChar)));
+  make.weight.resize_({3, 4});  // same values, other shape
+  CachedWeightOperand(make.weight, 0, make());
+  EXPECT_EQ(make.calls, 4);
+}
+
+TEST(WeightOperandCacheTest, EachQuantizationAndEachTensorHasItsOwnEntry) {
+  CountingMake make{0, RandomWeight(4, 3, 4)};
+  CachedWeightOperand(make.weight, 0, make());
+  CachedWeightOperand(make.weight, 1, make());
+  // A view shares the storage and version but is another tensor.
+  CachedWeightOperand(make.weight.view({3, 4}), 0, make());
+  EXPECT_EQ(make.calls, 3);
+  CachedWeightOperand(make.weight, 1, make());
+  EXPECT_EQ(make.calls, 3);
+}
+
+TEST(WeightOperandCacheTest, AFailedBuildCachesNothing) {
+  const at::Tensor weight = RandomWeight(4, 3, 5);
+  EXPECT_THROW(CachedWeightOperand(
+                   weight, 0, []() -> WeightOperand { throw std::runtime_error("bad weight"); }),
+               std::runtime_error);
+  CountingMake make{0, weight};
+  CachedWeightOperand(weight, 0, make());
+  EXPECT_EQ(make.calls, 1);
+}
+
+TEST(WeightOperandCacheTest, InferenceTensorsAreNeverCached) {
+  at::Tensor weight;
+  {
+    const c10::InferenceMode inference;
+    weight = RandomWeight(4, 3, 6);
+  }
+  ASSERT_TRUE(weight.is_inference());
+  CountingMake make{0, weight};
+  CachedWeightOperand(weight, 0, make());
+  CachedWeightOperand(weight, 0, make());
+  EXPECT_EQ(make.calls, 2);
+}
+
+TEST(WeightOperandCacheTest, FreedWeightsAreDroppedAndTheCapacityHolds) {
+  std::vector<at::Tensor> weights;
+  for (size_t i = 0; i < kWeightOperandCacheCapacity + 10; ++i) {
+    weights.push_back(at::full({2, 2}, static_cast<float>(i)));
+    CountingMake make{0, weights.back()};
+    CachedWeightOperand(weights.back(), 0, make());
+  }
+  EXPECT_EQ(WeightOperandCacheSize(), kWeightOperandCacheCapacity);
+  // The oldest were dropped: building them again is a miss.
+  CountingMake oldest{0, weights.front()};
+  CachedWeightOperand(weights.front(), 0, oldest());
+  EXPECT_EQ(oldest.calls, 1);
+
+  oldest.weight.reset();
+  weights.clear();  // every entry now refers to a freed weight...
+  CountingMake fresh{0, RandomWeight(4, 3, 7)};
+  CachedWeightOperand(fresh.weight, 0, fresh());
+  EXPECT_EQ(WeightOperandCacheSize(), 1u);  // ...and is dropped by the next addition
+}
+
+// End to end: a layer whose weight changes in place gives what a fresh copy
+// of the new weight gives, bit for bit.
+TEST(WeightOperandCacheTest, ApproxLinearFollowsInPlaceWeightUpdates) {
+  const Multiplier exact =
+      *Multiplier::Create("exact", Signedness::kSigned, ExactTable(Signedness::kSigned));
+  at::manual_seed(8);
+  const at::Tensor input = at::randn({5, 16});
+  at::Tensor weight = at::randn({7, 16});
+  for (WeightQuantization q : {WeightQuantization::kPerTensor, WeightQuantization::kPerChannel}) {
+    const at::Tensor before = ApproxLinear(input, weight, std::nullopt, exact, 3.0f, q);
+    EXPECT_TRUE(ApproxLinear(input, weight, std::nullopt, exact, 3.0f, q).equal(before));
+    weight.mul_(-0.5).add_(0.25);
+    const at::Tensor after = ApproxLinear(input, weight, std::nullopt, exact, 3.0f, q);
+    EXPECT_TRUE(after.equal(ApproxLinear(input, weight.clone(), std::nullopt, exact, 3.0f, q)));
+    EXPECT_FALSE(after.equal(before));
+  }
+}
+
+}  // namespace
+}  // namespace transaxx::approx
