@@ -9,8 +9,10 @@
 //   kExactInt8  one term, identity maps;
 //   kMask       one term, masking maps;
 //   kLowRank    the identity term, then for each separable term f_r(a)·g_r(b)
-//               the products of the int8 digits of f_r and g_r: a coefficient
-//               outside int8 is written in balanced base 128,
+//               the products of the int8 digits of f_r and g_r (negated
+//               first, (-f_r)·(-g_r), when that makes both fit int8, as
+//               for g = 128·bit): a coefficient outside int8 is written in
+//               balanced base 128,
 //               f = Σ_i d_i·128^i with d_i in -64..63 and a top digit in
 //               -128..127, so f_r·g_r = Σ_{i,j} 128^(i+j) · d_i(f)·d_j(g).
 // Why modulo 2^32 is exact: every term's sum is an exact integer and the

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -64,7 +65,8 @@ void ExpectSame(const Multiplier& m, const at::Tensor& a, const at::Tensor& w) {
       << ", max |difference| " << (fast.to(at::kLong) - expected.to(at::kLong)).abs().max().item<int64_t>();
   const at::Tensor as_float = StructuredGemmFloat(structure, a, w);
   ASSERT_EQ(as_float.scalar_type(), at::kFloat);
-  EXPECT_TRUE(at::equal(as_float, expected.to(at::kFloat)))
+  // Bit patterns, so that -0.0 for +0.0 shows.
+  EXPECT_TRUE(at::equal(as_float.view(at::kInt), expected.to(at::kFloat).view(at::kInt)))
       << m.id() << " as float32: " << a.sizes() << " x " << w.sizes();
 }
 
@@ -121,12 +123,15 @@ TEST(StructuredGemmTest, SumsBeyondInt32WrapExactly) {
 }
 
 TEST(StructuredGemmTest, ManyRowsAreMappedInBlocksExactly) {
-  // A is mapped a block of rows at a time (at most 2^21 mapped values): at
-  // K = 2100, 1000 rows are two blocks for one term (the second 2 rows
-  // long) and six for five terms, with several float chunks each.
+  // A is mapped a block of rows at a time (2^21 mapped values): at K = 2100,
+  // 1000 rows are two blocks for one term (the second 2 rows long) and six
+  // for five terms, with several float chunks each; at K = 280, 7500 rows
+  // are two blocks of a single GEMM for one term (the second 11 rows long)
+  // and six for five terms.
   std::mt19937 rng(19);
   for (const Multiplier& m : StructuredMultipliers()) {
     ExpectSame(m, RandomInt8(rng, 1000, 2100), RandomInt8(rng, 2100, 5));
+    ExpectSame(m, RandomInt8(rng, 7500, 280), RandomInt8(rng, 280, 3));
   }
 }
 
@@ -137,6 +142,46 @@ TEST(StructuredGemmTest, StridedAndEmptyOperands) {
   ExpectSame(m, a.t(), RandomInt8(rng, 20, 5));
   ExpectSame(m, at::empty({0, 8}, at::kChar), RandomInt8(rng, 8, 4));
   ExpectSame(m, RandomInt8(rng, 3, 0), at::empty({0, 4}, at::kChar));
+}
+
+TEST(StructuredGemmTest, ZeroSumsArePositiveZeros) {
+  // Products -3·0 and 0·(-5): a float GEMM may start its sums with -0.0.
+  for (const Multiplier& m : StructuredMultipliers()) {
+    ExpectSame(m, at::full({4, 1}, -3, at::kChar), at::zeros({1, 5}, at::kChar));
+    ExpectSame(m, at::zeros({4, 3}, at::kChar), at::full({3, 5}, -5, at::kChar));
+  }
+}
+
+TEST(StructuredGemmTest, BadOperandsThrow) {
+  const Structure& structure = **CachedStructure(*MakeBuiltin("exact"));
+  const at::Tensor a = at::zeros({3, 4}, at::kChar);
+  EXPECT_THROW(StructuredGemmInt8(structure, a, at::zeros({5, 2}, at::kChar)), c10::Error);
+  EXPECT_THROW(StructuredGemmFloat(structure, a, at::zeros({4, 2}, at::kInt)), c10::Error);
+  EXPECT_THROW(StructuredGemmInt8(structure, a.view({12}), at::zeros({4, 2}, at::kChar)),
+               c10::Error);
+}
+
+// Restores the process's float32 matmul precision.
+class MatmulPrecision {
+ public:
+  explicit MatmulPrecision(const std::string& precision) {
+    at::globalContext().setFloat32MatmulPrecision(precision);
+  }
+  ~MatmulPrecision() { at::globalContext().setFloat32MatmulPrecision("highest"); }
+};
+
+TEST(StructuredGemmTest, ReducedFloatPrecisionTakesTheTableKernel) {
+  ASSERT_TRUE(FloatMatmulIsIeee());
+  std::mt19937 rng(23);
+  const Multiplier m = *MakeBuiltin("mask:a=3,b=3");
+  const at::Tensor a = RandomInt8(rng, 9, 700), w = RandomInt8(rng, 700, 7);
+  for (const char* precision : {"high", "medium"}) {
+    const MatmulPrecision reduced(precision);
+    EXPECT_FALSE(FloatMatmulIsIeee()) << precision;
+    EXPECT_THROW(StructuredGemmInt8(**CachedStructure(m), a, w), c10::Error);
+    EXPECT_TRUE(at::equal(ApproxGemmInt8(m, a, w), Reference(m, a, w))) << precision;
+  }
+  EXPECT_TRUE(FloatMatmulIsIeee());
 }
 
 TEST(StructuredGemmTest, ApproxGemmInt8TakesTheStructuredPathTransparently) {

@@ -57,6 +57,28 @@ TEST(WeightOperandCacheTest, InPlaceWritesRebuildIt) {
   EXPECT_EQ(make.calls, 4);
 }
 
+TEST(WeightOperandCacheTest, WritesThatBypassTheVersionCounterRebuildIt) {
+  CountingMake make{0, RandomWeight(4, 3, 9)};
+  CachedWeightOperand(make.weight, 0, make());
+  const int64_t version = make.weight._version();
+  make.weight.variable_data().add_(1.0);  // as LibTorch's SGD writes a parameter
+  ASSERT_EQ(make.weight._version(), version);
+  const auto rebuilt = CachedWeightOperand(make.weight, 0, make());
+  EXPECT_EQ(make.calls, 2);
+  EXPECT_TRUE(rebuilt->w.equal(make.weight.to(at::kChar)));
+}
+
+TEST(WeightOperandCacheTest, NothingIsCachedInInferenceMode) {
+  CountingMake make{0, RandomWeight(4, 3, 10)};
+  {
+    const c10::InferenceMode inference;
+    CachedWeightOperand(make.weight, 0, make());
+  }
+  const auto built = CachedWeightOperand(make.weight, 0, make());
+  EXPECT_EQ(make.calls, 2);
+  EXPECT_FALSE(built->w.is_inference());
+}
+
 TEST(WeightOperandCacheTest, EachQuantizationAndEachTensorHasItsOwnEntry) {
   CountingMake make{0, RandomWeight(4, 3, 4)};
   CachedWeightOperand(make.weight, 0, make());
@@ -108,7 +130,7 @@ TEST(WeightOperandCacheTest, FreedWeightsAreDroppedAndTheCapacityHolds) {
   weights.clear();  // every entry now refers to a freed weight...
   CountingMake fresh{0, RandomWeight(4, 3, 7)};
   CachedWeightOperand(fresh.weight, 0, fresh());
-  EXPECT_EQ(WeightOperandCacheSize(), 1u);  // ...and is dropped by the next addition
+  EXPECT_EQ(WeightOperandCacheSize(), 1u);  // ...and is dropped by the next lookup
 }
 
 // End to end: a layer whose weight changes in place gives what a fresh copy
@@ -126,6 +148,30 @@ TEST(WeightOperandCacheTest, ApproxLinearFollowsInPlaceWeightUpdates) {
     const at::Tensor after = ApproxLinear(input, weight, std::nullopt, exact, 3.0f, q);
     EXPECT_TRUE(after.equal(ApproxLinear(input, weight.clone(), std::nullopt, exact, 3.0f, q)));
     EXPECT_FALSE(after.equal(before));
+  }
+}
+
+// Fine-tuning with LibTorch's SGD, which writes parameters through
+// Tensor::data(): every step's forward uses the weight as it is then.
+TEST(WeightOperandCacheTest, ApproxLinearFollowsSgdSteps) {
+  const Multiplier exact =
+      *Multiplier::Create("exact", Signedness::kSigned, ExactTable(Signedness::kSigned));
+  at::manual_seed(11);
+  const at::Tensor input = at::randn({6, 8});
+  torch::Tensor weight = torch::randn({4, 8}, torch::requires_grad());
+  torch::optim::SGD sgd({weight}, torch::optim::SGDOptions(0.5));
+  for (int step = 0; step < 3; ++step) {
+    const at::Tensor out =
+        ApproxLinear(input, weight, std::nullopt, exact, 3.0f, WeightQuantization::kPerChannel);
+    {
+      const torch::NoGradGuard no_grad;
+      EXPECT_TRUE(out.equal(ApproxLinear(input, weight.detach().clone(), std::nullopt, exact,
+                                         3.0f, WeightQuantization::kPerChannel)))
+          << "step " << step;
+    }
+    sgd.zero_grad();
+    out.square().sum().backward();
+    sgd.step();
   }
 }
 

@@ -110,7 +110,9 @@ at::Tensor ApproxSumsAsFloat(const Multiplier& multiplier, const at::Tensor& a,
   if (a.is_cpu() && w.is_cpu()) {
     CheckGemmOperands(multiplier, a, w);
     const std::shared_ptr<const Structure> structure = ValueOrThrow(CachedStructure(multiplier));
-    if (structure->path != KernelPath::kTable) return StructuredGemmFloat(*structure, a, w);
+    if (structure->path != KernelPath::kTable && FloatMatmulIsIeee()) {
+      return StructuredGemmFloat(*structure, a, w);
+    }
   }
   return ApproxGemmInt8(multiplier, a, w).to(at::kFloat);
 }
@@ -504,7 +506,9 @@ at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, con
   }
   TORCH_CHECK(a.is_cpu(), "GEMM operands must be on the CPU or a CUDA device, got ", a.device());
   const std::shared_ptr<const Structure> structure = ValueOrThrow(CachedStructure(multiplier));
-  if (structure->path != KernelPath::kTable) return StructuredGemmInt8(*structure, a, w);
+  if (structure->path != KernelPath::kTable && FloatMatmulIsIeee()) {
+    return StructuredGemmInt8(*structure, a, w);
+  }
 
   const at::Tensor a_contiguous = a.contiguous();
   const at::Tensor w_contiguous = w.contiguous();

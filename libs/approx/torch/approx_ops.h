@@ -101,7 +101,9 @@ at::Tensor ApproxMatmul(const at::Tensor& a, const at::Tensor& b, const Multipli
 // of ApproxGemmReference on that device, bit for bit, by the fastest exact
 // path the multiplier's structure allows (structure_cache.h). On the CPU:
 // dense GEMMs for exact, masking and low-rank multipliers
-// (structured_gemm.h), the SIMD table kernel otherwise (cpu/table_gemm.h).
+// (structured_gemm.h), the SIMD table kernel otherwise (cpu/table_gemm.h)
+// and also when the process allows reduced-precision float32 matmuls
+// (FloatMatmulIsIeee).
 // On a GPU: GpuMultiplier::best_kernel of cuda/gpu_gemm.h, its kernel data
 // kept per multiplier and device (cuda/gpu_multiplier_cache.h).
 at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, const at::Tensor& w);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "libs/approx/int8_terms.h"
@@ -100,10 +101,10 @@ std::map<uint32_t, Group> Groups(const Structure& structure) {
   return groups;
 }
 
-// Rows of A mapped at a time: a block of mapped operands of at most 8 MB
-// is reused from the heap, where mapping all of a large A at once takes
-// fresh pages from the system on every call (page faults cost about as
-// much as a float GEMM's pass over its output).
+// Rows of A mapped at a time: a block of mapped operands of 8 MB (more
+// only where 64 rows are deeper) is reused from the heap, where mapping all
+// of a large A at once takes fresh pages from the system on every call
+// (page faults cost about as much as a float GEMM's pass over its output).
 int64_t BlockRows(const Group& group, int64_t K) {
   constexpr int64_t kBlockFloats = int64_t{2} << 20;
   const int64_t depth = std::max<int64_t>(1, static_cast<int64_t>(group.a_maps.size()) * K);
@@ -125,6 +126,12 @@ at::Tensor SingleGemm(const std::map<uint32_t, Group>& groups, const at::Tensor&
     const int64_t rows = std::min(block, M - r);
     at::Tensor target = out.narrow(0, r, rows);
     at::mm_out(target, Mapped(group.a_maps, a.narrow(0, r, rows), true), y);
+    // A GEMM that starts a sum with a product such as -3·0 gives -0.0, which
+    // the int32 sums stand for as +0.0; -0.0 + 0.0 is +0.0.
+    float* values = target.data_ptr<float>();
+    at::parallel_for(0, rows * target.size(1), 1 << 14, [&](int64_t from, int64_t to) {
+      for (int64_t i = from; i < to; ++i) values[i] += 0.0f;
+    });
   }
   return out;
 }
@@ -191,9 +198,33 @@ at::Tensor ChunkedSums(const std::map<uint32_t, Group>& groups, const at::Tensor
 
 void CheckOperands(const at::Tensor& a, const at::Tensor& w) {
   TORCH_CHECK(a.is_cpu() && w.is_cpu(), "the structured GEMM runs on the CPU");
+  TORCH_CHECK(a.scalar_type() == at::kChar && w.scalar_type() == at::kChar,
+              "the structured GEMM takes int8 operands, got ", a.scalar_type(), " and ",
+              w.scalar_type());
+  TORCH_CHECK(a.dim() == 2 && w.dim() == 2 && a.size(1) == w.size(0),
+              "the structured GEMM takes [M, K] and [K, N] operands, got ", a.sizes(), " and ",
+              w.sizes());
+  TORCH_CHECK(FloatMatmulIsIeee(),
+              "the structured GEMM needs IEEE float32 matmuls, but this process allows reduced "
+              "precision (float32 matmul precision 'high' or 'medium', tf32 or bf16)");
 }
 
 }  // namespace
+
+bool FloatMatmulIsIeee() {
+  const at::Context& context = at::globalContext();
+  if (context.float32MatmulPrecision() != at::Float32MatmulPrecision::HIGHEST) return false;
+  for (const auto& [backend, op] : {std::pair{at::Float32Backend::GENERIC, at::Float32Op::ALL},
+                                    {at::Float32Backend::MKLDNN, at::Float32Op::ALL},
+                                    {at::Float32Backend::MKLDNN, at::Float32Op::MATMUL}}) {
+    const at::Float32Precision p = context.float32Precision(backend, op);
+    if (p == at::Float32Precision::TF32 || p == at::Float32Precision::BF16 ||
+        p == at::Float32Precision::BF16X9) {
+      return false;
+    }
+  }
+  return true;
+}
 
 at::Tensor StructuredGemmInt8(const Structure& structure, const at::Tensor& a,
                               const at::Tensor& w) {

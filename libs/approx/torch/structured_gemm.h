@@ -10,9 +10,10 @@
 // deep. A float32 sum is an exact integer, in whatever order the library
 // adds, while the magnitudes of its products add up to at most 2^24; the
 // bound of each term's products (max |a_map| · max |b_map|: 2^14 for the
-// identity, often a few units for a separable term) sets how deep one GEMM
-// may go, and deeper sums are cut into such chunks, added in wrapping
-// uint32 arithmetic like the term weights.
+// identity, a few units to a few hundred for a separable term) sets how
+// deep one GEMM may go, and deeper sums are cut into such chunks, added in
+// wrapping uint32 arithmetic like the term weights. The argument needs
+// LibTorch's float32 matmuls in IEEE float32 (FloatMatmulIsIeee).
 //
 // Thread-safety: reentrant.
 #ifndef TRANSAXX_LIBS_APPROX_TORCH_STRUCTURED_GEMM_H_
@@ -24,17 +25,26 @@
 
 namespace transaxx::approx {
 
+// Whether LibTorch's float32 matmuls compute in IEEE float32 now: false
+// when this process allowed reduced precision (float32 matmul precision
+// "high" or "medium", or tf32/bf16 for oneDNN), which would round the
+// structured GEMM's sums; callers then take an exact table kernel.
+bool FloatMatmulIsIeee();
+
 // C = A (x) W as int32 [M, N] for int8 a [M, K] and w [K, N] on the CPU
 // (GPUs have their own kernels, cuda/gpu_gemm.h).
+// c10::Error for operands that are not int8 [M, K] and [K, N] on the CPU,
+// or when FloatMatmulIsIeee() is false.
 // REQUIRES: structure.path != kTable; structure was analyzed from the
 // multiplier whose reference result is wanted; K <= MaxAccumulationDepth of
 // that multiplier (so the true sums fit int32, as the reference checks).
 at::Tensor StructuredGemmInt8(const Structure& structure, const at::Tensor& a, const at::Tensor& w);
 
-// StructuredGemmInt8(structure, a, w).to(at::kFloat), bit for bit, without
-// the int32 round trip when one float GEMM holds every sum exactly (one
-// term group of weight 1 in one chunk: exact and masking multipliers, and
-// low-rank ones with small coefficients, up to K = 1024 at least).
+// StructuredGemmInt8(structure, a, w).to(at::kFloat), bit for bit (zeros
+// included: +0.0), without the int32 round trip when one float GEMM holds
+// every sum exactly: one term group of weight 1 in one chunk, which exact
+// and masking multipliers are up to K = 1024 and the shared low-rank ones
+// at K = 384, for example.
 // REQUIRES: as StructuredGemmInt8.
 at::Tensor StructuredGemmFloat(const Structure& structure, const at::Tensor& a,
                                const at::Tensor& w);

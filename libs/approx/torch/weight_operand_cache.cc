@@ -1,39 +1,26 @@
 #include "libs/approx/torch/weight_operand_cache.h"
 
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <c10/core/TensorImpl.h>
 #include <c10/util/intrusive_ptr.h>
 
 #include <cstdint>
-#include <iterator>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <utility>
-#include <vector>
 
 namespace transaxx::approx {
 namespace {
 
 using WeakImpl = c10::weak_intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl>;
 
-// What must not have changed since an operand was built from a weight.
-struct Fingerprint {
-  int64_t version = 0;
-  const void* data = nullptr;
-  std::vector<int64_t> sizes, strides;
-  c10::Device device = c10::kCPU;
-
-  bool operator==(const Fingerprint&) const = default;
-};
-
-Fingerprint Of(const at::Tensor& weight) {
-  return {weight._version(), weight.data_ptr(), weight.sizes().vec(), weight.strides().vec(),
-          weight.device()};
-}
-
 struct Entry {
   WeakImpl impl;  // keeps the address from being reused while the entry lives
   int kind;
-  Fingerprint fingerprint;
+  int64_t version;
+  at::Tensor values;  // a copy of the weight the operand was built from
   std::shared_ptr<const WeightOperand> operand;
 
   bool Matches(const c10::TensorImpl* target, int quantization_kind) const {
@@ -41,32 +28,39 @@ struct Entry {
   }
 };
 
+// What a hit is checked against, taken under the lock.
+struct Candidate {
+  int64_t version;
+  at::Tensor values;
+  std::shared_ptr<const WeightOperand> operand;
+};
+
+bool SameValues(const at::Tensor& weight, const at::Tensor& values) {
+  return weight.device() == values.device() && weight.scalar_type() == values.scalar_type() &&
+         weight.sizes() == values.sizes() && at::equal(weight, values);
+}
+
 class Cache {
  public:
-  std::shared_ptr<const WeightOperand> Find(const at::Tensor& weight, int kind) {
+  std::optional<Candidate> Find(const at::Tensor& weight, int kind) {
     const std::lock_guard<std::mutex> lock(mu_);
+    entries_.remove_if([](const Entry& e) { return e.impl.expired(); });
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
       if (!it->Matches(weight.unsafeGetTensorImpl(), kind)) continue;
-      if (it->fingerprint != Of(weight)) {
-        entries_.erase(it);  // the weight was written or reshaped in place
-        return nullptr;
-      }
       entries_.splice(entries_.begin(), entries_, it);
-      return it->operand;
+      return Candidate{it->version, it->values, it->operand};
     }
-    return nullptr;
+    return std::nullopt;
   }
 
-  void Add(const at::Tensor& weight, int kind, Fingerprint fingerprint,
-           std::shared_ptr<const WeightOperand> operand) {
+  void Add(const at::Tensor& weight, int kind, Candidate built) {
     const std::lock_guard<std::mutex> lock(mu_);
-    // Another thread may have added this weight meanwhile; entries of freed
-    // weights only hold memory.
+    // Another thread may have added this weight meanwhile.
     entries_.remove_if([&](const Entry& e) {
       return e.impl.expired() || e.Matches(weight.unsafeGetTensorImpl(), kind);
     });
-    entries_.push_front(
-        {WeakImpl(weight.getIntrusivePtr()), kind, std::move(fingerprint), std::move(operand)});
+    entries_.push_front({WeakImpl(weight.getIntrusivePtr()), kind, built.version,
+                         std::move(built.values), std::move(built.operand)});
     while (entries_.size() > kWeightOperandCacheCapacity) entries_.pop_back();
   }
 
@@ -90,15 +84,22 @@ Cache& Global() {
 
 std::shared_ptr<const WeightOperand> CachedWeightOperand(
     const at::Tensor& weight, int quantization_kind, const std::function<WeightOperand()>& make) {
-  if (!weight.defined() || weight.is_inference()) {
+  // Operands built in inference mode are inference tensors, which autograd
+  // cannot save for a later training step.
+  if (!weight.defined() || weight.is_inference() || c10::InferenceMode::is_enabled()) {
     return std::make_shared<const WeightOperand>(make());
   }
-  if (auto cached = Global().Find(weight, quantization_kind)) return cached;
+  // Compared outside the lock: a pass over the weight.
+  if (const std::optional<Candidate> cached = Global().Find(weight, quantization_kind);
+      cached && cached->version == weight._version() && SameValues(weight, cached->values)) {
+    return cached->operand;
+  }
   // Taken before make(), so a write racing with it makes the entry stale
   // rather than wrong.
-  Fingerprint fingerprint = Of(weight);
-  auto operand = std::make_shared<const WeightOperand>(make());
-  Global().Add(weight, quantization_kind, std::move(fingerprint), operand);
+  Candidate built{weight._version(), weight.clone(), nullptr};
+  built.operand = std::make_shared<const WeightOperand>(make());
+  std::shared_ptr<const WeightOperand> operand = built.operand;
+  Global().Add(weight, quantization_kind, std::move(built));
   return operand;
 }
 

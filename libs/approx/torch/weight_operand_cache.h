@@ -5,24 +5,25 @@
 // the same weight again and again, and building the operand (max |w|, the
 // elementwise quantization passes, a transposing copy) cost as much as the
 // approximate GEMM itself at batch 1 (bench/results/gemm_paths.md). The
-// cache hands back the operand built earlier when nothing can have changed
-// the weight since:
-// - the same tensor: an entry holds a weak reference to the weight's
-//   TensorImpl, so a freed weight never matches a new one that happens to
-//   live at the same address;
-// - the same values: torch bumps a tensor's version counter on every
-//   in-place write (optimizer steps, copy_, loading), and the version, the
-//   data pointer, the sizes and the strides must all be those the operand
-//   was built from;
-// - the same quantization (per tensor or per channel).
-// Writes that bypass torch (through a raw data pointer) are not seen; no
-// part of transaxx writes weights that way. Inference tensors, which have
-// no version counter, are never cached. At most kWeightOperandCacheCapacity
-// entries are kept, the least recently used dropped first; entries of freed
-// weights are dropped when the next operand is added.
+// cache hands back the operand built earlier for the same tensor (an entry
+// holds a weak reference to the weight's TensorImpl, so a freed weight
+// never matches a new one at the same address) and the same quantization,
+// once the weight's values are found unchanged: its version counter must
+// be the same and its values equal to a copy kept in the entry. Comparing
+// the values costs one pass over the weight, against the several passes of
+// quantizing it, and catches every write, also those that bypass the
+// version counter (LibTorch's SGD steps through Tensor::data(), which does).
 //
-// Thread-safety: thread-safe. `make` runs without the lock held, so two
-// threads that miss together both build the (identical) operand.
+// Nothing is cached for inference tensors or in inference mode (autograd
+// cannot save inference tensors for a later training step). At most
+// kWeightOperandCacheCapacity entries are kept, the least recently used
+// dropped first; entries of freed weights are dropped at the next lookup.
+// An entry holds the operand and a copy of the weight (1.25 times the
+// weight's size) on the weight's device.
+//
+// Thread-safety: thread-safe. The comparison and `make` run without the
+// lock held; two threads that miss together both build the (identical)
+// operand.
 #ifndef TRANSAXX_LIBS_APPROX_TORCH_WEIGHT_OPERAND_CACHE_H_
 #define TRANSAXX_LIBS_APPROX_TORCH_WEIGHT_OPERAND_CACHE_H_
 
@@ -50,6 +51,7 @@ struct WeightOperand {
 // naming the quantization; approx_ops passes its WeightQuantization): a
 // cached one when the conditions above hold, else make()'s, then cached.
 // Exceptions of make() propagate and cache nothing.
+// REQUIRES: make() builds the operand from the weight's values alone.
 std::shared_ptr<const WeightOperand> CachedWeightOperand(
     const at::Tensor& weight, int quantization_kind, const std::function<WeightOperand()>& make);
 
