@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -59,6 +60,28 @@ uint32_t Power128(size_t power) {
   return p;
 }
 
+// The identity term when d has the a·b, then the digit products of each
+// separable term.
+std::vector<Int8Term> TermsOf(const Decomposition& d) {
+  std::vector<Int8Term> terms;
+  if (d.with_product) terms.push_back({Identity(), Identity(), 1});
+  for (int r = 0; r < d.rank; ++r) {
+    std::array<int64_t, 256> f_r = d.f[r], g_r = d.g[r];
+    // f·g = (−f)·(−g). Coefficients reaching +128 but not −128 are
+    // common (g = 128·bit), and negated they fit int8: one term, not two.
+    if (!(FitsInt8(f_r) && FitsInt8(g_r)) && FitsInt8(Negated(f_r)) && FitsInt8(Negated(g_r))) {
+      f_r = Negated(f_r);
+      g_r = Negated(g_r);
+    }
+    const std::vector<Map> f = Digits(f_r);
+    const std::vector<Map> g = Digits(g_r);
+    for (size_t i = 0; i < f.size(); ++i) {
+      for (size_t j = 0; j < g.size(); ++j) terms.push_back({f[i], g[j], Power128(i + j)});
+    }
+  }
+  return terms;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<Int8Term>> Int8Terms(const Structure& structure) {
@@ -69,22 +92,10 @@ absl::StatusOr<std::vector<Int8Term>> Int8Terms(const Structure& structure) {
       return std::vector<Int8Term>{
           {Masked(structure.mask->a_mask), Masked(structure.mask->b_mask), 1}};
     case KernelPath::kLowRank: {
-      std::vector<Int8Term> terms = {{Identity(), Identity(), 1}};
-      const Decomposition& d = *structure.decomposition;
-      for (int r = 0; r < d.rank; ++r) {
-        std::array<int64_t, 256> f_r = d.f[r], g_r = d.g[r];
-        // f·g = (−f)·(−g). Coefficients reaching +128 but not −128 are
-        // common (g = 128·bit), and negated they fit int8: one term, not two.
-        if (!(FitsInt8(f_r) && FitsInt8(g_r)) && FitsInt8(Negated(f_r)) &&
-            FitsInt8(Negated(g_r))) {
-          f_r = Negated(f_r);
-          g_r = Negated(g_r);
-        }
-        const std::vector<Map> f = Digits(f_r);
-        const std::vector<Map> g = Digits(g_r);
-        for (size_t i = 0; i < f.size(); ++i) {
-          for (size_t j = 0; j < g.size(); ++j) terms.push_back({f[i], g[j], Power128(i + j)});
-        }
+      std::vector<Int8Term> terms = TermsOf(*structure.decomposition);
+      if (structure.table_decomposition) {
+        std::vector<Int8Term> direct = TermsOf(*structure.table_decomposition);
+        if (direct.size() < terms.size()) terms = std::move(direct);
       }
       return terms;
     }

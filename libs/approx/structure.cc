@@ -196,12 +196,88 @@ std::optional<MaskForm> FindMaskForm(const Table& t) {
 bool Reproduces(const Decomposition& d, const Table& t) {
   for (int ua = 0; ua < 256; ++ua) {
     for (int ub = 0; ub < 256; ++ub) {
-      Int sum = Int{ToInt8(ua)} * ToInt8(ub);
+      Int sum = d.with_product ? Int{ToInt8(ua)} * ToInt8(ub) : 0;
       for (int r = 0; r < d.rank; ++r) sum += Int{d.f[r][ua]} * d.g[r][ub];
       if (sum != t[(ua << 8) | ub]) return false;
     }
   }
   return true;
+}
+
+// An integer factoring of the error matrix,
+// T(a, b) - a·b = Σ_{r<rank} f_r(a)·g_r(b), and of the table itself when the
+// product's row b ↦ b is an integer combination Σ_r c_r·g_r of the basis:
+// then T(a, b) = Σ_r (f_r(a) + c_r·a)·g_r(b), one term fewer. That happens
+// whenever a term undoes part of the product, as (a & 1)·(-b) in a table
+// that drops the low bit of a for some operands.
+struct Factoring {
+  RowLattice::Add outcome = RowLattice::Add::kOk;
+  Decomposition error;                  // set when outcome is kOk
+  std::optional<Decomposition> table;   // with_product false
+};
+
+int64_t MaxAbs(const Decomposition& d) {
+  int64_t m = 0;
+  for (int r = 0; r < d.rank; ++r) {
+    for (int byte = 0; byte < 256; ++byte) {
+      m = std::max({m, d.f[r][byte] < 0 ? -d.f[r][byte] : d.f[r][byte],
+                    d.g[r][byte] < 0 ? -d.g[r][byte] : d.g[r][byte]});
+    }
+  }
+  return m;
+}
+
+// The basis vectors of the rows' lattice are g_r, each row's coordinates
+// f_r(a): basis vectors that stay independent through exact integer
+// operations number the rank over the rationals.
+Factoring Factor(const Table& t, int max_rank) {
+  Factoring out;
+  RowLattice lattice(max_rank);
+  std::vector<Row> rows(256);
+  for (int ua = 0; ua < 256 && out.outcome == RowLattice::Add::kOk; ++ua) {
+    for (int ub = 0; ub < 256; ++ub) {
+      rows[ua][ub] = Int{t[(ua << 8) | ub]} - Int{ToInt8(ua)} * ToInt8(ub);
+    }
+    out.outcome = lattice.Insert(rows[ua]);
+  }
+  if (out.outcome != RowLattice::Add::kOk) return out;
+  Decomposition& d = out.error;
+  d.rank = static_cast<int>(lattice.basis().size());
+  d.f.assign(d.rank, {});
+  d.g.assign(d.rank, {});
+  std::vector<Int> coords;
+  for (int ua = 0; ua < 256; ++ua) {
+    // A row always lies in the lattice it helped span; failing to find its
+    // coordinates means values left the range the solver handles.
+    if (!lattice.Coordinates(rows[ua], &coords)) {
+      out.outcome = RowLattice::Add::kFailed;
+      return out;
+    }
+    for (int r = 0; r < d.rank; ++r) d.f[r][ua] = static_cast<int64_t>(coords[r]);
+  }
+  for (int r = 0; r < d.rank; ++r) {
+    for (int ub = 0; ub < 256; ++ub) d.g[r][ub] = static_cast<int64_t>(lattice.basis()[r][ub]);
+  }
+  Row product;
+  for (int ub = 0; ub < 256; ++ub) product[ub] = ToInt8(ub);
+  if (d.rank > 0 && lattice.Coordinates(product, &coords)) {
+    Decomposition table = d;
+    table.with_product = false;
+    for (int r = 0; r < d.rank; ++r) {
+      for (int ua = 0; ua < 256; ++ua) {
+        table.f[r][ua] += static_cast<int64_t>(coords[r]) * ToInt8(ua);
+      }
+    }
+    out.table = std::move(table);
+  }
+  return out;
+}
+
+absl::Status VerificationFailure(const Multiplier& multiplier, const Decomposition& d) {
+  return absl::InternalError(absl::StrCat("structure of ", multiplier.id(), ": the rank-", d.rank,
+                                          " decomposition of ",
+                                          d.with_product ? "its error" : "its table",
+                                          " fails verification"));
 }
 
 std::string MaskOperand(const char* name, int mask) {
@@ -234,7 +310,7 @@ std::string Structure::Describe() const {
     case KernelPath::kLowRank:
       return absl::StrCat("low-rank: a·b + ", decomposition->rank, " separable term",
                           decomposition->rank == 1 ? "" : "s", " (rank ", decomposition->rank,
-                          ")");
+                          ")", table_decomposition ? ", a·b folds into them" : "");
     case KernelPath::kTable:
       break;
   }
@@ -259,51 +335,17 @@ absl::StatusOr<Structure> AnalyzeStructure(const Multiplier& multiplier,
   s.mask = FindMaskForm(t);
 
   // Rows of E indexed by operand byte, as f and g are.
-  RowLattice lattice(options.max_rank);
-  RowLattice::Add outcome = RowLattice::Add::kOk;
-  std::vector<Row> rows(256);
-  for (int ua = 0; ua < 256 && outcome == RowLattice::Add::kOk; ++ua) {
-    for (int ub = 0; ub < 256; ++ub) {
-      rows[ua][ub] = Int{t[(ua << 8) | ub]} - Int{ToInt8(ua)} * ToInt8(ub);
-    }
-    outcome = lattice.Insert(rows[ua]);
-  }
-
-  if (outcome == RowLattice::Add::kOk) {
-    // Basis vectors that stayed independent through exact integer
-    // operations: their number is the rank over the rationals.
-    const int rank = static_cast<int>(lattice.basis().size());
-    s.error_rank = rank;
-    Decomposition d;
-    d.rank = rank;
-    d.f.assign(rank, {});
-    d.g.assign(rank, {});
-    int64_t max_abs = 0;
-    std::vector<Int> coords;
-    for (int ua = 0; ua < 256; ++ua) {
-      if (!lattice.Coordinates(rows[ua], &coords)) {
-        return absl::InternalError(absl::StrCat("structure of ", multiplier.id(), ": row ", ua,
-                                                " of the error matrix left its own lattice"));
-      }
-      for (int r = 0; r < rank; ++r) {
-        max_abs = std::max(max_abs, static_cast<int64_t>(Abs(coords[r])));
-        d.f[r][ua] = static_cast<int64_t>(coords[r]);
-      }
-    }
-    for (int r = 0; r < rank; ++r) {
-      for (int ub = 0; ub < 256; ++ub) {
-        const Int v = lattice.basis()[r][ub];
-        max_abs = std::max(max_abs, static_cast<int64_t>(Abs(v)));
-        d.g[r][ub] = static_cast<int64_t>(v);
-      }
-    }
+  const Factoring factoring = Factor(t, options.max_rank);
+  if (factoring.outcome == RowLattice::Add::kOk) {
+    s.error_rank = factoring.error.rank;
+    const int64_t max_abs = MaxAbs(factoring.error);
     if (max_abs <= options.max_abs_coefficient) {
-      if (!Reproduces(d, t)) {
-        return absl::InternalError(absl::StrCat("structure of ", multiplier.id(),
-                                                ": the rank-", rank,
-                                                " decomposition fails verification"));
+      if (!Reproduces(factoring.error, t)) return VerificationFailure(multiplier, factoring.error);
+      s.decomposition = factoring.error;
+      if (factoring.table && MaxAbs(*factoring.table) <= options.max_abs_coefficient) {
+        if (!Reproduces(*factoring.table, t)) return VerificationFailure(multiplier, *factoring.table);
+        s.table_decomposition = factoring.table;
       }
-      s.decomposition = std::move(d);
     } else {
       s.table_reason = absl::StrCat("decomposition coefficients up to ", max_abs, " exceed ",
                                     options.max_abs_coefficient);
@@ -317,7 +359,7 @@ absl::StatusOr<Structure> AnalyzeStructure(const Multiplier& multiplier,
             : Multiplier::Create(multiplier.id(), Signedness::kSigned, t);
     if (!int8.ok()) return int8.status();
     s.error_rank = ErrorRank(*int8);
-    s.table_reason = outcome == RowLattice::Add::kRankAboveLimit
+    s.table_reason = factoring.outcome == RowLattice::Add::kRankAboveLimit
                          ? absl::StrCat("rank above ", options.max_rank)
                          : "no exact integer decomposition found within 2^62";
   }

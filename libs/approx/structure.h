@@ -15,7 +15,10 @@
 // - kTable: none of the above is worth it (rank above a limit, or
 //   coefficients too large for exact fast arithmetic); a table kernel.
 // Masked multipliers also get their (rank <= 2) decomposition when one is
-// found, so a kernel may use either form.
+// found, so a kernel may use either form. When b ↦ b is an integer
+// combination Σ_r c_r·g_r(b) of the decomposition's g_r, the table itself
+// factors as T(a, b) = Σ_r (f_r(a) + c_r·a)·g_r(b) with no a·b term, which
+// needs one exact GEMM fewer; that factoring is kept too.
 //
 // Every decomposition is verified on all 65,536 operand pairs before it is
 // returned: a wrong decomposition would silently change results, so one that
@@ -50,9 +53,10 @@ struct MaskForm {
 };
 
 // int8_table()(a, b) == a·b + Σ_{r<rank} f[r][(uint8)a]·g[r][(uint8)b] for
-// all int8 a, b, exactly in integers. f and g are indexed by the operand's
-// byte: a = -1 is f[r][255].
+// all int8 a, b, exactly in integers; without the a·b when with_product is
+// false. f and g are indexed by the operand's byte: a = -1 is f[r][255].
 struct Decomposition {
+  bool with_product = true;
   int rank = 0;
   std::vector<std::array<int64_t, 256>> f, g;
 };
@@ -72,13 +76,18 @@ struct Structure {
   KernelPath path = KernelPath::kTable;
   std::optional<MaskForm> mask;                  // set when the mask form holds
   std::optional<Decomposition> decomposition;    // set when an acceptable one exists
+  // The table's own factoring (with_product false, the same rank and g_r as
+  // `decomposition`), set with it when it exists and its coefficients are
+  // acceptable.
+  std::optional<Decomposition> table_decomposition;
   // Rank over the rationals of the int8 table's error matrix. Exact when at
   // most max_rank; above it, the modular rank of ErrorRank (error_metrics.h).
   int error_rank = 0;
   // Why the table path was chosen ("" on the other paths).
   std::string table_reason;
 
-  // One line for people, e.g. "low-rank: a·b + 2 separable terms (rank 2)",
+  // One line for people, e.g. "low-rank: a·b + 2 separable terms (rank 2)"
+  // (", a·b folds into them" added when table_decomposition is set),
   // "mask: (A & ~1)·(B & ~1)", "table: error rank 192, generic table kernel".
   std::string Describe() const;
 };

@@ -1,9 +1,11 @@
 // Inputs shared by the tests of the approximate GEMM kernels: random int8
-// operands, the multipliers of the shared EvoApprox tables and one whose
-// structure needs multi-digit int8 terms.
+// operands, the multipliers of the shared EvoApprox tables, one whose
+// structure needs multi-digit int8 terms and one whose a·b folds into its
+// separable terms.
 #ifndef TRANSAXX_TESTS_APPROX_GEMM_TEST_INPUTS_H_
 #define TRANSAXX_TESTS_APPROX_GEMM_TEST_INPUTS_H_
 
+#include <array>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -44,6 +46,24 @@ inline Multiplier MultiDigitMultiplier() {
     }
   }
   return *Multiplier::Create("multi-digit", Signedness::kSigned, t);
+}
+
+// T = (a & ~1)·b + f(a)·g(b) with random f, g in -9..9: E = -(a & 1)·b +
+// f(a)·g(b) has rank 2 and b ↦ b among its row vectors, so a·b folds in
+// and the table is two separable terms (structure.h).
+inline Multiplier FoldingMultiplier() {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> coef(-9, 9);
+  std::array<int, 256> f, g;
+  for (int& v : f) v = coef(rng);
+  for (int& v : g) v = coef(rng);
+  Table t;
+  for (int a = -128; a < 128; ++a) {
+    for (int b = -128; b < 128; ++b) {
+      t[TableIndex(a, b)] = (a & ~1) * b + f[static_cast<uint8_t>(a)] * g[static_cast<uint8_t>(b)];
+    }
+  }
+  return *Multiplier::Create("folding", Signedness::kSigned, t);
 }
 
 }  // namespace transaxx::approx

@@ -58,6 +58,7 @@ std::vector<Multiplier> Multipliers() {
   std::vector<Multiplier> out = EvoApproxMultipliers();
   for (const char* id : {"exact", "drum:k=4", "mitchell"}) out.push_back(*MakeBuiltin(id));
   out.push_back(MultiDigitMultiplier());
+  out.push_back(FoldingMultiplier());
   std::mt19937 rng(5);
   for (int32_t range : {1 << 15, 1 << 20}) {
     std::uniform_int_distribution<int32_t> entry(-range, range - 1);

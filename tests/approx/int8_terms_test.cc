@@ -39,12 +39,11 @@ std::vector<int32_t> TermGemm(const std::vector<Int8Term>& terms, const std::vec
   return std::vector<int32_t>(c.begin(), c.end());
 }
 
-// Returns the number of terms; checks random operands and the extremes.
-size_t ExpectExact(const Multiplier& m) {
-  absl::StatusOr<Structure> s = AnalyzeStructure(m);
-  EXPECT_TRUE(s.ok()) << m.id() << ": " << s.status();
-  if (!s.ok() || s->path == KernelPath::kTable) return 0;
-  absl::StatusOr<std::vector<Int8Term>> terms = Int8Terms(*s);
+// Returns the number of terms of `s` (m's structure); checks random
+// operands and the extremes.
+size_t ExpectExact(const Multiplier& m, const Structure& s) {
+  if (s.path == KernelPath::kTable) return 0;
+  absl::StatusOr<std::vector<Int8Term>> terms = Int8Terms(s);
   EXPECT_TRUE(terms.ok()) << terms.status();
   if (!terms.ok()) return 0;
   std::mt19937 rng(3);
@@ -61,6 +60,12 @@ size_t ExpectExact(const Multiplier& m) {
     }
   }
   return terms->size();
+}
+
+size_t ExpectExact(const Multiplier& m) {
+  absl::StatusOr<Structure> s = AnalyzeStructure(m);
+  EXPECT_TRUE(s.ok()) << m.id() << ": " << s.status();
+  return s.ok() ? ExpectExact(m, *s) : 0;
 }
 
 TEST(Int8TermsTest, EverySharedStructuredTableIsExact) {
@@ -87,7 +92,8 @@ TEST(Int8TermsTest, LargeCoefficientsBecomeSeveralDigitTerms) {
 
 // Factors that reach +128 are negated into int8 rather than split into
 // digits: every shared signed table is one group of weight-1 terms, rank + 1
-// of them (the identity term and one per separable term).
+// of them (the identity term and one per separable term), or rank where a·b
+// folds into the separable terms.
 TEST(Int8TermsTest, FactorsReachingPlus128AreNegatedNotSplit) {
   for (const Multiplier& m : EvoApproxMultipliers()) {
     if (m.signedness() != Signedness::kSigned) continue;
@@ -96,9 +102,53 @@ TEST(Int8TermsTest, FactorsReachingPlus128AreNegatedNotSplit) {
     if (s->path != KernelPath::kLowRank) continue;
     const absl::StatusOr<std::vector<Int8Term>> terms = Int8Terms(*s);
     ASSERT_TRUE(terms.ok()) << terms.status();
-    EXPECT_EQ(terms->size(), static_cast<size_t>(s->decomposition->rank) + 1) << m.id();
+    EXPECT_EQ(terms->size(),
+              static_cast<size_t>(s->decomposition->rank) + (s->table_decomposition ? 0 : 1))
+        << m.id();
     for (const Int8Term& t : *terms) EXPECT_EQ(t.weight, 1u) << m.id();
   }
+}
+
+// The folded form (a·b merged into the separable terms) is taken only when
+// it has fewer int8 terms.
+TEST(Int8TermsTest, FoldedFormIsTakenWhenItHasFewerTerms) {
+  const Multiplier m = FoldingMultiplier();
+  ASSERT_TRUE(AnalyzeStructure(m)->table_decomposition.has_value());
+  EXPECT_EQ(ExpectExact(m), 2u);  // not three, with a·b as its own term
+}
+
+// T = a·b + s(a)·(b + 200·h(b)) + s(a)·(-200·h(b)) with s(a) = (a & 3) - 1,
+// h(b) = b & 1: b = g_0 + g_1, so the table folds into
+// (s(a) + a)·g_0(b) + (s(a) + a)·g_1(b), whose factors take two base-128 digits
+// each: 8 terms, against 1 + 2 + 2 unfolded.
+TEST(Int8TermsTest, FoldedFormWithMoreTermsIsNotTaken) {
+  Structure s;
+  s.path = KernelPath::kLowRank;
+  Decomposition error;
+  error.rank = 2;
+  error.f.assign(2, {});
+  error.g.assign(2, {});
+  for (int byte = 0; byte < 256; ++byte) {
+    const int a = static_cast<int8_t>(byte), b = a;
+    error.f[0][byte] = error.f[1][byte] = (a & 3) - 1;
+    error.g[0][byte] = b + 200 * (b & 1);
+    error.g[1][byte] = -200 * (b & 1);
+  }
+  Decomposition table = error;
+  table.with_product = false;
+  for (int byte = 0; byte < 256; ++byte) {
+    for (int r = 0; r < 2; ++r) table.f[r][byte] += static_cast<int8_t>(byte);
+  }
+  s.decomposition = error;
+  s.table_decomposition = table;
+  Table t;
+  for (int a = -128; a < 128; ++a) {
+    for (int b = -128; b < 128; ++b) {
+      t[TableIndex(a, b)] = a * b + ((a & 3) - 1) * b;
+    }
+  }
+  const Multiplier m = *Multiplier::Create("stays", Signedness::kSigned, t);
+  EXPECT_EQ(ExpectExact(m, s), 5u);
 }
 
 TEST(Int8TermsTest, TablePathHasNoTerms) {

@@ -1,5 +1,6 @@
 #include "libs/approx/structure.h"
 
+#include <array>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -11,6 +12,7 @@
 #include "libs/approx/builtin.h"
 #include "libs/approx/catalog.h"
 #include "libs/approx/structure_cache.h"
+#include "tests/approx/gemm_test_inputs.h"
 
 namespace transaxx::approx {
 namespace {
@@ -33,7 +35,7 @@ void ExpectReproduces(const Multiplier& m, const Decomposition& d) {
   int mismatches = 0;
   for (int a = -128; a < 128; ++a) {
     for (int b = -128; b < 128; ++b) {
-      __int128 sum = a * b;
+      __int128 sum = d.with_product ? a * b : 0;
       for (int r = 0; r < d.rank; ++r) {
         sum += static_cast<__int128>(d.f[r][static_cast<uint8_t>(a)]) * d.g[r][static_cast<uint8_t>(b)];
       }
@@ -127,13 +129,46 @@ TEST(StructureTest, EverySignedEvoApproxTableDecomposesAtItsPublishedRank) {
     ASSERT_TRUE(s.decomposition.has_value()) << e.multiplier.id();
     EXPECT_EQ(s.decomposition->rank, s.error_rank) << e.multiplier.id();
     ExpectReproduces(e.multiplier, *s.decomposition);
+    if (s.table_decomposition) {
+      EXPECT_FALSE(s.table_decomposition->with_product);
+      EXPECT_EQ(s.table_decomposition->rank, s.error_rank) << e.multiplier.id();
+      ExpectReproduces(e.multiplier, *s.table_decomposition);
+    }
     if (s.path == KernelPath::kLowRank) {
+      // These three drop low bits of a for some operands: a term -(a & m)·b
+      // of E folds into a·b.
+      const bool folds = e.multiplier.id() == "evo:mul8s_1KVP" ||
+                         e.multiplier.id() == "evo:mul8s_1KVQ" ||
+                         e.multiplier.id() == "evo:mul8s_1KX5";
+      EXPECT_EQ(s.table_decomposition.has_value(), folds) << e.multiplier.id();
       EXPECT_EQ(s.Describe(), absl::StrCat("low-rank: a·b + ", s.error_rank, " separable term",
                                            s.error_rank == 1 ? "" : "s", " (rank ", s.error_rank,
-                                           ")"));
+                                           ")", folds ? ", a·b folds into them" : ""));
     }
   }
   EXPECT_EQ(signed_tables, 13);
+}
+
+// FoldingMultiplier: b ↦ b is one of E's row vectors, -(a & 1)·b.
+TEST(StructureTest, ProductFoldsIntoATermThatUndoesPartOfIt) {
+  const Multiplier m = FoldingMultiplier();
+  Structure s = Analyze(m);
+  EXPECT_EQ(s.path, KernelPath::kLowRank);
+  EXPECT_EQ(s.error_rank, 2);
+  ASSERT_TRUE(s.table_decomposition.has_value()) << s.Describe();
+  EXPECT_FALSE(s.table_decomposition->with_product);
+  EXPECT_EQ(s.table_decomposition->rank, 2);
+  ExpectReproduces(m, *s.table_decomposition);
+  EXPECT_EQ(s.Describe(), "low-rank: a·b + 2 separable terms (rank 2), a·b folds into them");
+}
+
+// Random f_r, g_r: b ↦ b is not an integer combination of the g_r.
+TEST(StructureTest, RandomLowRankTablesDoNotFold) {
+  for (int rank = 1; rank <= 4; ++rank) {
+    Structure s = Analyze(RandomLowRank(rank, 20, 300 + rank));
+    EXPECT_EQ(s.error_rank, rank);
+    EXPECT_FALSE(s.table_decomposition.has_value()) << rank;
+  }
 }
 
 // Unsigned circuits are analyzed through int8_table() (sign-magnitude), whose

@@ -22,12 +22,13 @@
 namespace transaxx::approx {
 namespace {
 
-// Every shared table and built-in with a structure, and MultiDigitMultiplier.
+// Every shared table and built-in with a structure, MultiDigitMultiplier and
+// FoldingMultiplier.
 std::vector<Multiplier> StructuredMultipliers() {
   Catalog catalog = Catalog::WithBuiltins();
   const absl::Status imported = catalog.ImportEvoApprox(TRANSAXX_EVOAPPROX_DIR);
   EXPECT_TRUE(imported.ok()) << imported;
-  std::vector<Multiplier> out = {MultiDigitMultiplier()};
+  std::vector<Multiplier> out = {MultiDigitMultiplier(), FoldingMultiplier()};
   for (const CatalogEntry& e : catalog.entries()) {
     absl::StatusOr<std::shared_ptr<const Structure>> s = CachedStructure(e.multiplier);
     EXPECT_TRUE(s.ok()) << s.status();
