@@ -4,6 +4,7 @@
 // exercise full register blocks and every tail.
 #include "libs/approx/cpu/table_gemm.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <tuple>
@@ -18,13 +19,20 @@
 namespace transaxx::approx {
 namespace {
 
+// The shared tables, and random tables in three ranges: int16 with both of
+// its extremes (the avx2 kernel's int16 entries), and one and five bits
+// beyond it (its int32 entries).
 std::vector<Multiplier> Multipliers() {
   std::vector<Multiplier> out = EvoApproxMultipliers();
   std::mt19937 rng(5);
-  std::uniform_int_distribution<int32_t> entry(-(1 << 15), 1 << 15);
-  Table random;
-  for (int32_t& v : random) v = entry(rng);
-  out.push_back(*Multiplier::Create("random", Signedness::kSigned, random));
+  for (int32_t limit : {INT16_MAX, 1 << 15, 1 << 20}) {
+    std::uniform_int_distribution<int32_t> entry(-limit - 1, limit);
+    Table random;
+    for (int32_t& v : random) v = entry(rng);
+    random[TableIndex(-128, -128)] = limit;
+    random[TableIndex(127, -128)] = -limit - 1;
+    out.push_back(*Multiplier::Create("random", Signedness::kSigned, random));
+  }
   return out;
 }
 
@@ -43,14 +51,15 @@ void ExpectSame(const Multiplier& m, TableKernel kernel, const std::vector<int8_
                            << " N=" << N;
 }
 
-// Shapes with every tail of the avx2 kernel's 32-column and 8-deep blocks
-// (K = 37 is four full 8-deep blocks and a tail of 5), in both of its orientations: a tall A
+// Shapes with every tail of the avx2 kernel's 32-column and 8- or 16-deep
+// blocks (K = 37 is four full 8-deep blocks and a tail of 5, or two 16-deep
+// blocks and a tail of 5), in both of its orientations: a tall A
 // (M >= N) shares the expanded blocks of W's columns among A's rows, a wide
 // W (N > M) is computed transposed.
 TEST(TableGemmTest, EqualsTheReferenceOnEveryTableShapeAndKernel) {
   std::mt19937 rng(1);
   const std::vector<Multiplier> multipliers = Multipliers();
-  ASSERT_EQ(multipliers.size(), 20u);
+  ASSERT_EQ(multipliers.size(), 22u);
   for (const Multiplier& m : multipliers) {
     for (TableKernel kernel : Kernels()) {
       for (int64_t n : {1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 136}) {
@@ -71,7 +80,8 @@ TEST(TableGemmTest, ExtremeOperandsAndDeepSums) {
     for (TableKernel kernel : Kernels()) {
       for (int8_t av : {int8_t{-128}, int8_t{127}, int8_t{-1}}) {
         for (int8_t wv : {int8_t{-128}, int8_t{127}}) {
-          const int64_t M = 2, K = 3000, N = 72;
+          // 3000, or as deep as the widest table allows (2047).
+          const int64_t M = 2, K = std::min<int64_t>(3000, MaxAccumulationDepth(m)), N = 72;
           ExpectSame(m, kernel, std::vector<int8_t>(M * K, av), std::vector<int8_t>(K * N, wv), M,
                      K, N);
         }

@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "libs/approx/reference_gemm.h"
@@ -10,12 +11,13 @@
 namespace transaxx::approx {
 namespace {
 
-// The expanded kernel's blocks: 32 columns (four 8-lane accumulators per
-// row) by 8 values of k, so that one block of expanded rows, 8 × 256 × 32
-// int32 = 256 KB, fits a core's L2 cache beside the streamed operand.
+// The expanded kernel's blocks: 32 columns (four 8-lane int32 accumulators
+// per row) by as many values of k as fill 256 KB, which stays in a core's L2
+// cache beside the streamed operand: 8 with int32 entries, 16 with int16.
 constexpr int64_t kColumns = 32;
-constexpr int64_t kDepth = 8;
-constexpr int64_t kBlockEntries = kDepth * 256 * kColumns;
+constexpr int64_t kBlockBytes = 256 * 1024;
+template <typename Entry>
+constexpr int64_t kDepth = kBlockBytes / (256 * kColumns * sizeof(Entry));
 
 // Storage for aligned vector loads and stores, on cache-line boundaries so
 // that threads' strips never share a line: std::vector gives an
@@ -53,12 +55,42 @@ __attribute__((target("avx2"))) inline void Transpose8x8(__m256i t[8]) {
   }
 }
 
+// The same for 16 vectors of 16 int16 lanes. The unpacks work within each
+// 128-bit half: after three rounds, u[c] holds, in its low half, lane c of
+// inputs 0..7 for c < 8 (and lane c + 8 in its high half), so the halves of
+// u[c] and of the second eight inputs' u'[c] combine into lanes c and c + 8.
+__attribute__((target("avx2"))) inline void Transpose16x16(__m256i t[16]) {
+  __m256i u[16], w[16];
+  for (int i = 0; i < 16; i += 2) {
+    u[i] = _mm256_unpacklo_epi16(t[i], t[i + 1]);
+    u[i + 1] = _mm256_unpackhi_epi16(t[i], t[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    w[i] = _mm256_unpacklo_epi32(u[i], u[i + 2]);
+    w[i + 1] = _mm256_unpackhi_epi32(u[i], u[i + 2]);
+    w[i + 2] = _mm256_unpacklo_epi32(u[i + 1], u[i + 3]);
+    w[i + 3] = _mm256_unpackhi_epi32(u[i + 1], u[i + 3]);
+  }
+  for (int half = 0; half < 16; half += 8) {
+    for (int i = 0; i < 4; ++i) {
+      u[half + 2 * i] = _mm256_unpacklo_epi64(w[half + i], w[half + 4 + i]);
+      u[half + 2 * i + 1] = _mm256_unpackhi_epi64(w[half + i], w[half + 4 + i]);
+    }
+  }
+  for (int c = 0; c < 8; ++c) {
+    t[c] = _mm256_permute2x128_si256(u[c], u[8 + c], 0x20);
+    t[c + 8] = _mm256_permute2x128_si256(u[c], u[8 + c], 0x31);
+  }
+}
+
 // One orientation of the GEMM for the expanded kernel, row-major:
 //   out[i][j] = Σ_k lookup[x[k][j] · 256 + s[i][k]]
-// s is rows × depth, x is depth × columns, out is rows × columns.
+// s is rows × depth, x is depth × columns, out is rows × columns. Entry is
+// int32_t, or int16_t when every lookup entry fits it.
 // REQUIRES: columns is a multiple of kColumns; out is 32-byte aligned.
+template <typename Entry>
 struct Expansion {
-  const int32_t* lookup;
+  const Entry* lookup;
   const uint8_t* s;
   const uint8_t* x;
   int32_t* out;
@@ -66,22 +98,29 @@ struct Expansion {
 };
 
 // block[kk][v][j] = lookup[x[k0 + kk][j0 + j] · 256 + v] for kk < kb: the
-// products of every possible streamed value v with the block's columns.
-__attribute__((target("avx2"))) void ExpandBlock(const Expansion& e, int64_t k0, int64_t kb,
-                                                 int64_t j0, int32_t* block) {
+// products of every possible streamed value v with the block's columns,
+// written a vector of columns at a time by transposing table rows.
+template <typename Entry>
+__attribute__((target("avx2"))) void ExpandBlock(const Expansion<Entry>& e, int64_t k0, int64_t kb,
+                                                 int64_t j0, Entry* block) {
+  constexpr int kLanes = 32 / sizeof(Entry);
   for (int64_t kk = 0; kk < kb; ++kk) {
     const uint8_t* x = e.x + (k0 + kk) * e.columns + j0;
-    for (int64_t j = 0; j < kColumns; j += 8) {
-      const int32_t* rows[8];
-      for (int i = 0; i < 8; ++i) rows[i] = e.lookup + 256 * x[j + i];
-      int32_t* target = block + kk * 256 * kColumns + j;
-      for (int v = 0; v < 256; v += 8) {
-        __m256i t[8];
-        for (int i = 0; i < 8; ++i) {
+    for (int64_t j = 0; j < kColumns; j += kLanes) {
+      const Entry* rows[kLanes];
+      for (int i = 0; i < kLanes; ++i) rows[i] = e.lookup + 256 * x[j + i];
+      Entry* target = block + kk * 256 * kColumns + j;
+      for (int v = 0; v < 256; v += kLanes) {
+        __m256i t[kLanes];
+        for (int i = 0; i < kLanes; ++i) {
           t[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i] + v));
         }
-        Transpose8x8(t);
-        for (int i = 0; i < 8; ++i) {
+        if constexpr (kLanes == 8) {
+          Transpose8x8(t);
+        } else {
+          Transpose16x16(t);
+        }
+        for (int i = 0; i < kLanes; ++i) {
           _mm256_store_si256(reinterpret_cast<__m256i*>(target + (v + i) * kColumns), t[i]);
         }
       }
@@ -89,8 +128,19 @@ __attribute__((target("avx2"))) void ExpandBlock(const Expansion& e, int64_t k0,
   }
 }
 
+// Eight int32 products, lanes 8·q .. 8·q + 7 of a block row.
+template <typename Entry>
+__attribute__((target("avx2"))) inline __m256i Products(const Entry* row, int q) {
+  if constexpr (sizeof(Entry) == 4) {
+    return _mm256_load_si256(reinterpret_cast<const __m256i*>(row) + q);
+  } else {
+    return _mm256_cvtepi16_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(row) + q));
+  }
+}
+
 // out[i][j0 .. j0 + kColumns) += the block's rows selected by s[i][k0 .. k0 + kb).
-__attribute__((target("avx2"))) void AccumulateBlock(const Expansion& e, const int32_t* block,
+template <typename Entry>
+__attribute__((target("avx2"))) void AccumulateBlock(const Expansion<Entry>& e, const Entry* block,
                                                      int64_t k0, int64_t kb, int64_t j0) {
   for (int64_t i = 0; i < e.rows; ++i) {
     __m256i* out = reinterpret_cast<__m256i*>(e.out + i * e.columns + j0);
@@ -98,12 +148,11 @@ __attribute__((target("avx2"))) void AccumulateBlock(const Expansion& e, const i
             acc2 = _mm256_load_si256(out + 2), acc3 = _mm256_load_si256(out + 3);
     const uint8_t* s = e.s + i * e.depth + k0;
     for (int64_t kk = 0; kk < kb; ++kk) {
-      const __m256i* products =
-          reinterpret_cast<const __m256i*>(block + (kk * 256 + s[kk]) * kColumns);
-      acc0 = _mm256_add_epi32(acc0, _mm256_load_si256(products));
-      acc1 = _mm256_add_epi32(acc1, _mm256_load_si256(products + 1));
-      acc2 = _mm256_add_epi32(acc2, _mm256_load_si256(products + 2));
-      acc3 = _mm256_add_epi32(acc3, _mm256_load_si256(products + 3));
+      const Entry* products = block + (kk * 256 + s[kk]) * kColumns;
+      acc0 = _mm256_add_epi32(acc0, Products(products, 0));
+      acc1 = _mm256_add_epi32(acc1, Products(products, 1));
+      acc2 = _mm256_add_epi32(acc2, Products(products, 2));
+      acc3 = _mm256_add_epi32(acc3, Products(products, 3));
     }
     _mm256_store_si256(out, acc0);
     _mm256_store_si256(out + 1, acc1);
@@ -113,16 +162,18 @@ __attribute__((target("avx2"))) void AccumulateBlock(const Expansion& e, const i
 }
 
 // Adds the expansion's sums to e.out (zero it first for the plain sums).
-void RunExpansion(const Expansion& e) {
+template <typename Entry>
+void RunExpansion(const Expansion<Entry>& e) {
   const int64_t blocks = e.columns / kColumns;
+  constexpr int64_t depth = kDepth<Entry>;
 #pragma omp parallel
   {
-    std::vector<Lanes> storage(kBlockEntries / 8);
-    int32_t* block = reinterpret_cast<int32_t*>(storage.data());
+    std::vector<Lanes> storage(kBlockBytes / sizeof(Lanes));
+    Entry* block = reinterpret_cast<Entry*>(storage.data());
 #pragma omp for schedule(dynamic)
     for (int64_t b = 0; b < blocks; ++b) {
-      for (int64_t k0 = 0; k0 < e.depth; k0 += kDepth) {
-        const int64_t kb = std::min(kDepth, e.depth - k0);
+      for (int64_t k0 = 0; k0 < e.depth; k0 += depth) {
+        const int64_t kb = std::min(depth, e.depth - k0);
         ExpandBlock(e, k0, kb, b * kColumns, block);
         AccumulateBlock(e, block, k0, kb, b * kColumns);
       }
@@ -132,6 +183,7 @@ void RunExpansion(const Expansion& e) {
 
 // The expanded kernel: oriented so that the larger of M and N is the
 // expansion's rows, which share every block.
+template <typename Entry>
 void Avx2Gemm(const int32_t* table, const int8_t* A, const int8_t* W, int32_t* C, int64_t M,
               int64_t K, int64_t N) {
   const bool transposed = N > M;
@@ -140,13 +192,19 @@ void Avx2Gemm(const int32_t* table, const int8_t* A, const int8_t* W, int32_t* C
   const int64_t padded = (columns + kColumns - 1) / kColumns * kColumns;
   std::vector<uint8_t> x(static_cast<size_t>(K * padded), 0);
   std::vector<uint8_t> s;
-  std::vector<int32_t> lookup;
+  // lookup[x · 256 + s]: the table itself when transposed (x = a, s = w),
+  // its transpose otherwise (x = w, s = a).
+  std::vector<Entry> lookup(65536);
+  for (int a = 0; a < 256; ++a) {
+    for (int w = 0; w < 256; ++w) {
+      lookup[transposed ? a * 256 + w : w * 256 + a] = static_cast<Entry>(table[(a << 8) | w]);
+    }
+  }
   std::vector<Lanes> out(static_cast<size_t>(rows * padded / 8));
-  Expansion e{table, reinterpret_cast<const uint8_t*>(A), x.data(),
-              reinterpret_cast<int32_t*>(out.data()), rows, K, padded};
+  Expansion<Entry> e{lookup.data(), reinterpret_cast<const uint8_t*>(A), x.data(),
+                     reinterpret_cast<int32_t*>(out.data()), rows, K, padded};
   if (transposed) {
-    // C^T = W^T (x) A^T: s = W^T, x = A^T, and lookup[a · 256 + w] is the
-    // table itself.
+    // C^T = W^T (x) A^T: s = W^T, x = A^T.
     s.resize(static_cast<size_t>(N * K));
     for (int64_t k = 0; k < K; ++k) {
       for (int64_t n = 0; n < N; ++n) s[n * K + k] = static_cast<uint8_t>(W[k * N + n]);
@@ -154,12 +212,6 @@ void Avx2Gemm(const int32_t* table, const int8_t* A, const int8_t* W, int32_t* C
     }
     e.s = s.data();
   } else {
-    // s = A, x = W, and lookup[w · 256 + a] = table[TableIndex(a, w)].
-    lookup.resize(65536);
-    for (int a = 0; a < 256; ++a) {
-      for (int w = 0; w < 256; ++w) lookup[w * 256 + a] = table[TableIndex(a, w)];
-    }
-    e.lookup = lookup.data();
     for (int64_t k = 0; k < K; ++k) {
       for (int64_t n = 0; n < N; ++n) x[k * padded + n] = static_cast<uint8_t>(W[k * N + n]);
     }
@@ -170,6 +222,11 @@ void Avx2Gemm(const int32_t* table, const int8_t* A, const int8_t* W, int32_t* C
       C[m * N + n] = transposed ? e.out[n * padded + m] : e.out[m * padded + n];
     }
   }
+}
+
+bool FitsInt16(const Table& table) {
+  return std::all_of(table.begin(), table.end(),
+                     [](int32_t v) { return v >= INT16_MIN && v <= INT16_MAX; });
 }
 
 }  // namespace
@@ -192,7 +249,11 @@ absl::Status ApproxGemmTable(const Multiplier& multiplier, const int8_t* A, cons
     if (!__builtin_cpu_supports("avx2")) {
       return absl::FailedPreconditionError("the avx2 table kernel needs a CPU with AVX2");
     }
-    Avx2Gemm(table, A, W, C, M, K, N);
+    if (FitsInt16(multiplier.int8_table())) {
+      Avx2Gemm<int16_t>(table, A, W, C, M, K, N);
+    } else {
+      Avx2Gemm<int32_t>(table, A, W, C, M, K, N);
+    }
     return absl::OkStatus();
   }
 #pragma omp parallel for schedule(static)
