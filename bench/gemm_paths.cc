@@ -146,7 +146,8 @@ ShapeResult Measure(const std::vector<Multiplier>& multipliers, const Layer& lay
         Check(ApproxGemmTable(m, a.data_ptr<int8_t>(), w.data_ptr<int8_t>(),
                               fast.data_ptr<int32_t>(), r.m, r.k, r.n));
       };
-      row.path = absl::StrFormat("table kernel (%s)", TableKernelName(BestTableKernel()));
+      row.path = absl::StrFormat("table kernel (%s, int%d entries)",
+                                 TableKernelName(BestTableKernel()), ExpandedEntryBits(m));
       if (r.scalar_ms == 0) {
         at::Tensor scalar = at::empty({r.m, r.n}, at::kInt);
         r.scalar_ms = MedianMs(

@@ -8,7 +8,9 @@
 // Terms of a structure (structure.h):
 //   kExactInt8  one term, identity maps;
 //   kMask       one term, masking maps;
-//   kLowRank    the identity term, then for each separable term f_r(a)·g_r(b)
+//   kLowRank    the identity term (none where a·b folds into the separable
+//               terms and that gives fewer terms, structure.h), then for
+//               each separable term f_r(a)·g_r(b)
 //               the products of the int8 digits of f_r and g_r (negated
 //               first, (-f_r)·(-g_r), when that makes both fit int8, as
 //               for g = 128·bit): a coefficient outside int8 is written in

@@ -208,12 +208,14 @@ bool Reproduces(const Decomposition& d, const Table& t) {
 // T(a, b) - a·b = Σ_{r<rank} f_r(a)·g_r(b), and of the table itself when the
 // product's row b ↦ b is an integer combination Σ_r c_r·g_r of the basis:
 // then T(a, b) = Σ_r (f_r(a) + c_r·a)·g_r(b), one term fewer. That happens
-// whenever a term undoes part of the product, as (a & 1)·(-b) in a table
-// that drops the low bit of a for some operands.
+// when a term undoes part of the product, as (a & 1)·(-b) does. Folding
+// misses tables where only a multiple of b lies in the lattice, such as
+// (a - 2·(a & 1))·b; their T would need its own lattice, whose short basis
+// has larger coefficients.
 struct Factoring {
-  RowLattice::Add outcome = RowLattice::Add::kOk;
-  Decomposition error;                  // set when outcome is kOk
-  std::optional<Decomposition> table;   // with_product false
+  RowLattice::Add outcome = RowLattice::Add::kOk;  // of inserting E's rows
+  Decomposition error;                             // set when outcome is kOk
+  std::optional<Decomposition> table;              // with_product false
 };
 
 int64_t MaxAbs(const Decomposition& d) {
@@ -229,8 +231,10 @@ int64_t MaxAbs(const Decomposition& d) {
 
 // The basis vectors of the rows' lattice are g_r, each row's coordinates
 // f_r(a): basis vectors that stay independent through exact integer
-// operations number the rank over the rationals.
-Factoring Factor(const Table& t, int max_rank) {
+// operations number the rank over the rationals. INTERNAL if a row is not
+// found in the lattice it helped span (a bug).
+absl::StatusOr<Factoring> Factor(const Multiplier& multiplier, int max_rank) {
+  const Table& t = multiplier.int8_table();
   Factoring out;
   RowLattice lattice(max_rank);
   std::vector<Row> rows(256);
@@ -247,11 +251,9 @@ Factoring Factor(const Table& t, int max_rank) {
   d.g.assign(d.rank, {});
   std::vector<Int> coords;
   for (int ua = 0; ua < 256; ++ua) {
-    // A row always lies in the lattice it helped span; failing to find its
-    // coordinates means values left the range the solver handles.
     if (!lattice.Coordinates(rows[ua], &coords)) {
-      out.outcome = RowLattice::Add::kFailed;
-      return out;
+      return absl::InternalError(absl::StrCat("structure of ", multiplier.id(), ": row ", ua,
+                                              " of the error matrix left its own lattice"));
     }
     for (int r = 0; r < d.rank; ++r) d.f[r][ua] = static_cast<int64_t>(coords[r]);
   }
@@ -260,24 +262,25 @@ Factoring Factor(const Table& t, int max_rank) {
   }
   Row product;
   for (int ub = 0; ub < 256; ++ub) product[ub] = ToInt8(ub);
-  if (d.rank > 0 && lattice.Coordinates(product, &coords)) {
-    Decomposition table = d;
-    table.with_product = false;
-    for (int r = 0; r < d.rank; ++r) {
-      for (int ua = 0; ua < 256; ++ua) {
-        table.f[r][ua] += static_cast<int64_t>(coords[r]) * ToInt8(ua);
-      }
+  if (!lattice.Coordinates(product, &coords)) return out;
+  // |c_r| <= 2^62, so c_r·a + f_r(a) stays below 2^70 in int128.
+  Decomposition table = d;
+  table.with_product = false;
+  for (int r = 0; r < d.rank; ++r) {
+    for (int ua = 0; ua < 256; ++ua) {
+      const Int folded = coords[r] * ToInt8(ua) + d.f[r][ua];
+      if (Abs(folded) > kEntryLimit) return out;
+      table.f[r][ua] = static_cast<int64_t>(folded);
     }
-    out.table = std::move(table);
   }
+  out.table = std::move(table);
   return out;
 }
 
 absl::Status VerificationFailure(const Multiplier& multiplier, const Decomposition& d) {
-  return absl::InternalError(absl::StrCat("structure of ", multiplier.id(), ": the rank-", d.rank,
-                                          " decomposition of ",
-                                          d.with_product ? "its error" : "its table",
-                                          " fails verification"));
+  return absl::InternalError(
+      absl::StrCat("structure of ", multiplier.id(), ": the rank-", d.rank, " decomposition of ",
+                   d.with_product ? "its error" : "its table", " fails verification"));
 }
 
 std::string MaskOperand(const char* name, int mask) {
@@ -309,8 +312,8 @@ std::string Structure::Describe() const {
                           MaskOperand("B", mask->b_mask));
     case KernelPath::kLowRank:
       return absl::StrCat("low-rank: a·b + ", decomposition->rank, " separable term",
-                          decomposition->rank == 1 ? "" : "s", " (rank ", decomposition->rank,
-                          ")", table_decomposition ? ", a·b folds into them" : "");
+                          decomposition->rank == 1 ? "" : "s", " (rank ", decomposition->rank, ")",
+                          table_decomposition ? "; a·b can fold into them" : "");
     case KernelPath::kTable:
       break;
   }
@@ -334,8 +337,9 @@ absl::StatusOr<Structure> AnalyzeStructure(const Multiplier& multiplier,
   Structure s;
   s.mask = FindMaskForm(t);
 
-  // Rows of E indexed by operand byte, as f and g are.
-  const Factoring factoring = Factor(t, options.max_rank);
+  absl::StatusOr<Factoring> factored = Factor(multiplier, options.max_rank);
+  if (!factored.ok()) return factored.status();
+  const Factoring& factoring = *factored;
   if (factoring.outcome == RowLattice::Add::kOk) {
     s.error_rank = factoring.error.rank;
     const int64_t max_abs = MaxAbs(factoring.error);
@@ -343,7 +347,9 @@ absl::StatusOr<Structure> AnalyzeStructure(const Multiplier& multiplier,
       if (!Reproduces(factoring.error, t)) return VerificationFailure(multiplier, factoring.error);
       s.decomposition = factoring.error;
       if (factoring.table && MaxAbs(*factoring.table) <= options.max_abs_coefficient) {
-        if (!Reproduces(*factoring.table, t)) return VerificationFailure(multiplier, *factoring.table);
+        if (!Reproduces(*factoring.table, t)) {
+          return VerificationFailure(multiplier, *factoring.table);
+        }
         s.table_decomposition = factoring.table;
       }
     } else {

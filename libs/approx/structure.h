@@ -17,8 +17,9 @@
 // Masked multipliers also get their (rank <= 2) decomposition when one is
 // found, so a kernel may use either form. When b ↦ b is an integer
 // combination Σ_r c_r·g_r(b) of the decomposition's g_r, the table itself
-// factors as T(a, b) = Σ_r (f_r(a) + c_r·a)·g_r(b) with no a·b term, which
-// needs one exact GEMM fewer; that factoring is kept too.
+// factors as T(a, b) = Σ_r (f_r(a) + c_r·a)·g_r(b) with no a·b term, one
+// term fewer; that factoring is kept too, and kernels take the form with
+// fewer int8 terms (int8_terms.h).
 //
 // Every decomposition is verified on all 65,536 operand pairs before it is
 // returned: a wrong decomposition would silently change results, so one that
@@ -74,8 +75,8 @@ struct StructureOptions {
 
 struct Structure {
   KernelPath path = KernelPath::kTable;
-  std::optional<MaskForm> mask;                  // set when the mask form holds
-  std::optional<Decomposition> decomposition;    // set when an acceptable one exists
+  std::optional<MaskForm> mask;                // set when the mask form holds
+  std::optional<Decomposition> decomposition;  // set when an acceptable one exists
   // The table's own factoring (with_product false, the same rank and g_r as
   // `decomposition`), set with it when it exists and its coefficients are
   // acceptable.
@@ -87,7 +88,7 @@ struct Structure {
   std::string table_reason;
 
   // One line for people, e.g. "low-rank: a·b + 2 separable terms (rank 2)"
-  // (", a·b folds into them" added when table_decomposition is set),
+  // ("; a·b can fold into them" added when table_decomposition is set),
   // "mask: (A & ~1)·(B & ~1)", "table: error rank 192, generic table kernel".
   std::string Describe() const;
 };

@@ -151,6 +151,39 @@ TEST(Int8TermsTest, FoldedFormWithMoreTermsIsNotTaken) {
   EXPECT_EQ(ExpectExact(m, s), 5u);
 }
 
+// T = a·b + 100·(a & 1)·b: one separable term of int8 factors, two terms
+// in all; folded, a + 100·(a & 1) takes two digits, also two terms. A tie
+// keeps a·b as its own term.
+TEST(Int8TermsTest, TiedFormsKeepTheProductTerm) {
+  Structure s;
+  s.path = KernelPath::kLowRank;
+  Decomposition error;
+  error.rank = 1;
+  error.f.assign(1, {});
+  error.g.assign(1, {});
+  for (int byte = 0; byte < 256; ++byte) {
+    error.f[0][byte] = 100 * (byte & 1);
+    error.g[0][byte] = static_cast<int8_t>(byte);
+  }
+  Decomposition table = error;
+  table.with_product = false;
+  for (int byte = 0; byte < 256; ++byte) table.f[0][byte] += static_cast<int8_t>(byte);
+  s.decomposition = error;
+  s.table_decomposition = table;
+  Table t;
+  for (int a = -128; a < 128; ++a) {
+    for (int b = -128; b < 128; ++b) t[TableIndex(a, b)] = a * b + 100 * (a & 1) * b;
+  }
+  const Multiplier m = *Multiplier::Create("tie", Signedness::kSigned, t);
+  EXPECT_EQ(ExpectExact(m, s), 2u);
+  absl::StatusOr<std::vector<Int8Term>> terms = Int8Terms(s);
+  ASSERT_TRUE(terms.ok()) << terms.status();
+  for (int byte = 0; byte < 256; ++byte) {
+    EXPECT_EQ((*terms)[0].a_map[byte], static_cast<int8_t>(byte));
+    EXPECT_EQ((*terms)[0].b_map[byte], static_cast<int8_t>(byte));
+  }
+}
+
 TEST(Int8TermsTest, TablePathHasNoTerms) {
   Structure s;
   s.path = KernelPath::kTable;

@@ -143,7 +143,7 @@ TEST(StructureTest, EverySignedEvoApproxTableDecomposesAtItsPublishedRank) {
       EXPECT_EQ(s.table_decomposition.has_value(), folds) << e.multiplier.id();
       EXPECT_EQ(s.Describe(), absl::StrCat("low-rank: a·b + ", s.error_rank, " separable term",
                                            s.error_rank == 1 ? "" : "s", " (rank ", s.error_rank,
-                                           ")", folds ? ", a·b folds into them" : ""));
+                                           ")", folds ? "; a·b can fold into them" : ""));
     }
   }
   EXPECT_EQ(signed_tables, 13);
@@ -159,7 +159,7 @@ TEST(StructureTest, ProductFoldsIntoATermThatUndoesPartOfIt) {
   EXPECT_FALSE(s.table_decomposition->with_product);
   EXPECT_EQ(s.table_decomposition->rank, 2);
   ExpectReproduces(m, *s.table_decomposition);
-  EXPECT_EQ(s.Describe(), "low-rank: a·b + 2 separable terms (rank 2), a·b folds into them");
+  EXPECT_EQ(s.Describe(), "low-rank: a·b + 2 separable terms (rank 2); a·b can fold into them");
 }
 
 // Random f_r, g_r: b ↦ b is not an integer combination of the g_r.

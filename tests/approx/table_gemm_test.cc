@@ -13,6 +13,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "libs/approx/reference_gemm.h"
 #include "tests/approx/gemm_test_inputs.h"
 
@@ -20,18 +21,18 @@ namespace transaxx::approx {
 namespace {
 
 // The shared tables, and random tables in three ranges: int16 with both of
-// its extremes (the avx2 kernel's int16 entries), and one and five bits
-// beyond it (its int32 entries).
+// its extremes (the avx2 kernel's int16 entries), one value beyond them
+// at each end, and ±2^21 (its int32 entries).
 std::vector<Multiplier> Multipliers() {
   std::vector<Multiplier> out = EvoApproxMultipliers();
   std::mt19937 rng(5);
-  for (int32_t limit : {INT16_MAX, 1 << 15, 1 << 20}) {
+  for (int32_t limit : {INT16_MAX, 1 << 15, 1 << 21}) {
     std::uniform_int_distribution<int32_t> entry(-limit - 1, limit);
     Table random;
     for (int32_t& v : random) v = entry(rng);
     random[TableIndex(-128, -128)] = limit;
     random[TableIndex(127, -128)] = -limit - 1;
-    out.push_back(*Multiplier::Create("random", Signedness::kSigned, random));
+    out.push_back(*Multiplier::Create(absl::StrCat("random-", limit), Signedness::kSigned, random));
   }
   return out;
 }
@@ -75,12 +76,20 @@ TEST(TableGemmTest, EqualsTheReferenceOnEveryTableShapeAndKernel) {
   }
 }
 
+TEST(TableGemmTest, ExpandedEntriesAreInt16ForEveryProductTable) {
+  for (const Multiplier& m : Multipliers()) {
+    EXPECT_EQ(ExpandedEntryBits(m),
+              m.id().rfind("random-", 0) == 0 && m.id() != "random-32767" ? 32 : 16)
+        << m.id();
+  }
+}
+
 TEST(TableGemmTest, ExtremeOperandsAndDeepSums) {
   for (const Multiplier& m : Multipliers()) {
     for (TableKernel kernel : Kernels()) {
       for (int8_t av : {int8_t{-128}, int8_t{127}, int8_t{-1}}) {
         for (int8_t wv : {int8_t{-128}, int8_t{127}}) {
-          // 3000, or as deep as the widest table allows (2047).
+          // 3000, or as deep as the widest table allows (1023).
           const int64_t M = 2, K = std::min<int64_t>(3000, MaxAccumulationDepth(m)), N = 72;
           ExpectSame(m, kernel, std::vector<int8_t>(M * K, av), std::vector<int8_t>(K * N, wv), M,
                      K, N);

@@ -22,8 +22,8 @@ constexpr int64_t kDepth = kBlockBytes / (256 * kColumns * sizeof(Entry));
 // Storage for aligned vector loads and stores, on cache-line boundaries so
 // that threads' strips never share a line: std::vector gives an
 // over-aligned type its alignment.
-struct alignas(64) Lanes {
-  int32_t lane[8];
+struct alignas(64) CacheLine {
+  int32_t value[16];
 };
 
 void ScalarRow(const int32_t* table, const int8_t* a, const int8_t* W, int32_t* c, int64_t K,
@@ -168,7 +168,7 @@ void RunExpansion(const Expansion<Entry>& e) {
   constexpr int64_t depth = kDepth<Entry>;
 #pragma omp parallel
   {
-    std::vector<Lanes> storage(kBlockBytes / sizeof(Lanes));
+    std::vector<CacheLine> storage(kBlockBytes / sizeof(CacheLine));
     Entry* block = reinterpret_cast<Entry*>(storage.data());
 #pragma omp for schedule(dynamic)
     for (int64_t b = 0; b < blocks; ++b) {
@@ -200,7 +200,7 @@ void Avx2Gemm(const int32_t* table, const int8_t* A, const int8_t* W, int32_t* C
       lookup[transposed ? a * 256 + w : w * 256 + a] = static_cast<Entry>(table[(a << 8) | w]);
     }
   }
-  std::vector<Lanes> out(static_cast<size_t>(rows * padded / 8));
+  std::vector<CacheLine> out(static_cast<size_t>(rows * padded / 16));
   Expansion<Entry> e{lookup.data(), reinterpret_cast<const uint8_t*>(A), x.data(),
                      reinterpret_cast<int32_t*>(out.data()), rows, K, padded};
   if (transposed) {
@@ -224,11 +224,6 @@ void Avx2Gemm(const int32_t* table, const int8_t* A, const int8_t* W, int32_t* C
   }
 }
 
-bool FitsInt16(const Table& table) {
-  return std::all_of(table.begin(), table.end(),
-                     [](int32_t v) { return v >= INT16_MIN && v <= INT16_MAX; });
-}
-
 }  // namespace
 
 TableKernel BestTableKernel() {
@@ -241,6 +236,14 @@ const char* TableKernelName(TableKernel kernel) {
   return kernel == TableKernel::kAvx2 ? "avx2" : "scalar";
 }
 
+int ExpandedEntryBits(const Multiplier& multiplier) {
+  const Table& table = multiplier.int8_table();
+  return std::all_of(table.begin(), table.end(),
+                     [](int32_t v) { return v >= INT16_MIN && v <= INT16_MAX; })
+             ? 16
+             : 32;
+}
+
 absl::Status ApproxGemmTable(const Multiplier& multiplier, const int8_t* A, const int8_t* W,
                              int32_t* C, int64_t M, int64_t K, int64_t N, TableKernel kernel) {
   if (absl::Status s = CheckGemmArguments(multiplier, A, W, C, M, K, N); !s.ok()) return s;
@@ -249,7 +252,7 @@ absl::Status ApproxGemmTable(const Multiplier& multiplier, const int8_t* A, cons
     if (!__builtin_cpu_supports("avx2")) {
       return absl::FailedPreconditionError("the avx2 table kernel needs a CPU with AVX2");
     }
-    if (FitsInt16(multiplier.int8_table())) {
+    if (ExpandedEntryBits(multiplier) == 16) {
       Avx2Gemm<int16_t>(table, A, W, C, M, K, N);
     } else {
       Avx2Gemm<int32_t>(table, A, W, C, M, K, N);

@@ -44,6 +44,11 @@ TableKernel BestTableKernel();
 // "scalar" or "avx2".
 const char* TableKernelName(TableKernel kernel);
 
+// Bits of the avx2 kernel's expanded entries for `multiplier`: 16 when every
+// entry of its int8 table fits int16 (every 8-bit product table does), 32
+// otherwise.
+int ExpandedEntryBits(const Multiplier& multiplier);
+
 // C = A (x) W as ApproxGemmReference defines it, with the same argument
 // checks and errors; FAILED_PRECONDITION when `kernel` needs an instruction
 // set this CPU lacks.

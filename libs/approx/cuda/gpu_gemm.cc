@@ -162,8 +162,9 @@ absl::StatusOr<std::unique_ptr<GpuMultiplier>> GpuMultiplier::Create(const Multi
   if ((*structure)->path != KernelPath::kTable) {
     absl::StatusOr<std::vector<Int8Term>> terms = Int8Terms(**structure);
     if (!terms.ok()) return terms.status();
-    // Groups in order of first appearance: the identity term's weight 1
-    // comes first, which lets a lone group write C directly.
+    // Groups in order of first appearance: weight 1 comes first (the
+    // identity term, or the lowest digits of the first separable term),
+    // which lets a lone group write C directly.
     std::vector<uint32_t> weights;
     for (const Int8Term& t : *terms) {
       if (std::find(weights.begin(), weights.end(), t.weight) == weights.end()) {

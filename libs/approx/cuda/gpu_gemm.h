@@ -6,7 +6,8 @@
 //   weighted sum of int8 GEMMs of int8_terms.h on cuBLAS's int8 tensor-core
 //   path. Terms of equal weight share one GEMM, their mapped operands
 //   concatenated along K (an exact or masking multiplier is one plain int8
-//   GEMM, a rank-R one with int8 coefficients one GEMM R + 1 times as deep);
+//   GEMM, a rank-R one with int8 coefficients one GEMM R + 1 times as deep,
+//   R where a·b folds into the separable terms);
 //   the operand maps and the weighted combination of several GEMMs are
 //   small elementwise kernels.
 // - kTableShared: any other multiplier whose int8 table fits 16 bits, either

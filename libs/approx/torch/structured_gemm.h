@@ -4,16 +4,17 @@
 // multiplier's structure in its int8 term form (int8_terms.h):
 //   C = Σ_t weight_t · (a_map_t(A) · b_map_t(W))   (mod 2^32)
 // (one term for exact and masking multipliers, the identity plus the int8
-// digits of each separable term for low-rank ones). Terms of equal weight
-// are one float32 GEMM, their mapped operands side by side along K, so a
-// rank-R multiplier with int8 coefficients costs one GEMM R + 1 times as
-// deep. A float32 sum is an exact integer, in whatever order the library
-// adds, while the magnitudes of its products add up to at most 2^24; the
-// bound of each term's products (max |a_map| · max |b_map|: 2^14 for the
-// identity, a few units to a few hundred for a separable term) sets how
-// deep one GEMM may go, and deeper sums are cut into such chunks, added in
-// wrapping uint32 arithmetic like the term weights. The argument needs
-// LibTorch's float32 matmuls in IEEE float32 (FloatMatmulIsIeee).
+// digits of each separable term for low-rank ones, or those digits alone
+// where a·b folds into the terms). Terms of equal weight are one float32
+// GEMM, their mapped operands side by side along K, so a rank-R multiplier
+// with int8 coefficients costs one GEMM R + 1 (folded: R) times as deep. A
+// float32 sum is an exact integer, in whatever order the library adds,
+// while the magnitudes of its products add up to at most 2^24; the bound of
+// each term's products (max |a_map| · max |b_map|: 2^14 for the identity
+// and a folded term, a few units to a few hundred for a separable term)
+// sets how deep one GEMM may go, and deeper sums are cut into such chunks,
+// added in wrapping uint32 arithmetic like the term weights. The argument
+// needs LibTorch's float32 matmuls in IEEE float32 (FloatMatmulIsIeee).
 //
 // Thread-safety: reentrant.
 #ifndef TRANSAXX_LIBS_APPROX_TORCH_STRUCTURED_GEMM_H_
