@@ -181,6 +181,25 @@ void RunExpansion(const Expansion<Entry>& e) {
   }
 }
 
+// out[j · out_stride + i] = in[i · in_stride + j] for i < rows, j < cols,
+// in 64 × 64 tiles, so that the lines written stay in L1 while a tile is
+// filled, spread over threads: element by element, every write of a large
+// byte transpose touched a line of its own.
+template <typename T>
+void Transpose(const T* in, int64_t rows, int64_t cols, int64_t in_stride, T* out,
+               int64_t out_stride) {
+  constexpr int64_t kTile = 64;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t i0 = 0; i0 < rows; i0 += kTile) {
+    for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
+      const int64_t i1 = std::min(rows, i0 + kTile), j1 = std::min(cols, j0 + kTile);
+      for (int64_t i = i0; i < i1; ++i) {
+        for (int64_t j = j0; j < j1; ++j) out[j * out_stride + i] = in[i * in_stride + j];
+      }
+    }
+  }
+}
+
 // The expanded kernel: oriented so that the larger of M and N is the
 // expansion's rows, which share every block.
 template <typename Entry>
@@ -200,27 +219,25 @@ void Avx2Gemm(const int32_t* table, const int8_t* A, const int8_t* W, int32_t* C
       lookup[transposed ? a * 256 + w : w * 256 + a] = static_cast<Entry>(table[(a << 8) | w]);
     }
   }
+  const auto* a_bytes = reinterpret_cast<const uint8_t*>(A);
+  const auto* w_bytes = reinterpret_cast<const uint8_t*>(W);
   std::vector<CacheLine> out(static_cast<size_t>(rows * padded / 16));
-  Expansion<Entry> e{lookup.data(), reinterpret_cast<const uint8_t*>(A), x.data(),
-                     reinterpret_cast<int32_t*>(out.data()), rows, K, padded};
+  Expansion<Entry> e{lookup.data(), a_bytes, x.data(), reinterpret_cast<int32_t*>(out.data()),
+                     rows, K, padded};
   if (transposed) {
     // C^T = W^T (x) A^T: s = W^T, x = A^T.
     s.resize(static_cast<size_t>(N * K));
-    for (int64_t k = 0; k < K; ++k) {
-      for (int64_t n = 0; n < N; ++n) s[n * K + k] = static_cast<uint8_t>(W[k * N + n]);
-      for (int64_t m = 0; m < M; ++m) x[k * padded + m] = static_cast<uint8_t>(A[m * K + k]);
-    }
+    Transpose(w_bytes, K, N, N, s.data(), K);
+    Transpose(a_bytes, M, K, K, x.data(), padded);
     e.s = s.data();
   } else {
-    for (int64_t k = 0; k < K; ++k) {
-      for (int64_t n = 0; n < N; ++n) x[k * padded + n] = static_cast<uint8_t>(W[k * N + n]);
-    }
+    for (int64_t k = 0; k < K; ++k) std::copy_n(w_bytes + k * N, N, x.data() + k * padded);
   }
   RunExpansion(e);
-  for (int64_t m = 0; m < M; ++m) {
-    for (int64_t n = 0; n < N; ++n) {
-      C[m * N + n] = transposed ? e.out[n * padded + m] : e.out[m * padded + n];
-    }
+  if (transposed) {
+    Transpose(e.out, N, M, padded, C, N);
+  } else {
+    for (int64_t m = 0; m < M; ++m) std::copy_n(e.out + m * padded, N, C + m * N);
   }
 }
 
