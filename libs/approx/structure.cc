@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -222,8 +223,7 @@ int64_t MaxAbs(const Decomposition& d) {
   int64_t m = 0;
   for (int r = 0; r < d.rank; ++r) {
     for (int byte = 0; byte < 256; ++byte) {
-      m = std::max({m, d.f[r][byte] < 0 ? -d.f[r][byte] : d.f[r][byte],
-                    d.g[r][byte] < 0 ? -d.g[r][byte] : d.g[r][byte]});
+      m = std::max({m, std::abs(d.f[r][byte]), std::abs(d.g[r][byte])});
     }
   }
   return m;

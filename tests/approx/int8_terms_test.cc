@@ -109,6 +109,21 @@ TEST(Int8TermsTest, FactorsReachingPlus128AreNegatedNotSplit) {
   }
 }
 
+// A low-rank structure of `error` and its folded form, f_r(a) + c[r]·a:
+// exact when b = Σ_r c[r]·g_r(b).
+Structure WithFoldedForm(const Decomposition& error, const std::vector<int>& c) {
+  Structure s;
+  s.path = KernelPath::kLowRank;
+  s.decomposition = error;
+  Decomposition table = error;
+  table.with_product = false;
+  for (int r = 0; r < error.rank; ++r) {
+    for (int byte = 0; byte < 256; ++byte) table.f[r][byte] += c[r] * static_cast<int8_t>(byte);
+  }
+  s.table_decomposition = table;
+  return s;
+}
+
 // The folded form (a·b merged into the separable terms) is taken only when
 // it has fewer int8 terms.
 TEST(Int8TermsTest, FoldedFormIsTakenWhenItHasFewerTerms) {
@@ -122,8 +137,6 @@ TEST(Int8TermsTest, FoldedFormIsTakenWhenItHasFewerTerms) {
 // (s(a) + a)·g_0(b) + (s(a) + a)·g_1(b), whose factors take two base-128 digits
 // each: 8 terms, against 1 + 2 + 2 unfolded.
 TEST(Int8TermsTest, FoldedFormWithMoreTermsIsNotTaken) {
-  Structure s;
-  s.path = KernelPath::kLowRank;
   Decomposition error;
   error.rank = 2;
   error.f.assign(2, {});
@@ -134,13 +147,7 @@ TEST(Int8TermsTest, FoldedFormWithMoreTermsIsNotTaken) {
     error.g[0][byte] = b + 200 * (b & 1);
     error.g[1][byte] = -200 * (b & 1);
   }
-  Decomposition table = error;
-  table.with_product = false;
-  for (int byte = 0; byte < 256; ++byte) {
-    for (int r = 0; r < 2; ++r) table.f[r][byte] += static_cast<int8_t>(byte);
-  }
-  s.decomposition = error;
-  s.table_decomposition = table;
+  const Structure s = WithFoldedForm(error, {1, 1});
   Table t;
   for (int a = -128; a < 128; ++a) {
     for (int b = -128; b < 128; ++b) {
@@ -155,8 +162,6 @@ TEST(Int8TermsTest, FoldedFormWithMoreTermsIsNotTaken) {
 // in all; folded, a + 100·(a & 1) takes two digits, also two terms. A tie
 // keeps a·b as its own term.
 TEST(Int8TermsTest, TiedFormsKeepTheProductTerm) {
-  Structure s;
-  s.path = KernelPath::kLowRank;
   Decomposition error;
   error.rank = 1;
   error.f.assign(1, {});
@@ -165,11 +170,7 @@ TEST(Int8TermsTest, TiedFormsKeepTheProductTerm) {
     error.f[0][byte] = 100 * (byte & 1);
     error.g[0][byte] = static_cast<int8_t>(byte);
   }
-  Decomposition table = error;
-  table.with_product = false;
-  for (int byte = 0; byte < 256; ++byte) table.f[0][byte] += static_cast<int8_t>(byte);
-  s.decomposition = error;
-  s.table_decomposition = table;
+  const Structure s = WithFoldedForm(error, {1});
   Table t;
   for (int a = -128; a < 128; ++a) {
     for (int b = -128; b < 128; ++b) t[TableIndex(a, b)] = a * b + 100 * (a & 1) * b;

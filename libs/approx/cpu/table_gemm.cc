@@ -216,7 +216,7 @@ void Avx2Gemm(const int32_t* table, const int8_t* A, const int8_t* W, int32_t* C
   std::vector<Entry> lookup(65536);
   for (int a = 0; a < 256; ++a) {
     for (int w = 0; w < 256; ++w) {
-      lookup[transposed ? a * 256 + w : w * 256 + a] = static_cast<Entry>(table[(a << 8) | w]);
+      lookup[transposed ? a * 256 + w : w * 256 + a] = static_cast<Entry>(table[TableIndex(a, w)]);
     }
   }
   const auto* a_bytes = reinterpret_cast<const uint8_t*>(A);
