@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -37,6 +38,26 @@ TEST(WeightOperandCacheTest, AnUnchangedWeightIsBuiltOnce) {
   const auto second = CachedWeightOperand(make.weight, 0, make());
   EXPECT_EQ(make.calls, 1);
   EXPECT_EQ(first.get(), second.get());
+}
+
+// Values of other derivations of the same tensor are entries of their own,
+// each built once.
+TEST(WeightOperandCacheTest, DerivedValuesAreKeptPerKind) {
+  const at::Tensor weight = RandomWeight(4, 3, 7);
+  int builds = 0;
+  auto make = [&](int value) {
+    return [&builds, value] {
+      ++builds;
+      return std::shared_ptr<const void>(std::make_shared<const int>(value));
+    };
+  };
+  const auto a = CachedDerivedValue(weight, "kind a", make(1));
+  const auto b = CachedDerivedValue(weight, "kind b", make(2));
+  EXPECT_EQ(*std::static_pointer_cast<const int>(a), 1);
+  EXPECT_EQ(*std::static_pointer_cast<const int>(b), 2);
+  EXPECT_EQ(CachedDerivedValue(weight, "kind a", make(3)).get(), a.get());
+  EXPECT_EQ(CachedDerivedValue(weight, "kind b", make(4)).get(), b.get());
+  EXPECT_EQ(builds, 2);
 }
 
 TEST(WeightOperandCacheTest, InPlaceWritesRebuildIt) {

@@ -9,6 +9,7 @@
 #include <list>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <utility>
 
 namespace transaxx::approx {
@@ -18,13 +19,13 @@ using WeakImpl = c10::weak_intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorIm
 
 struct Entry {
   WeakImpl impl;  // keeps the address from being reused while the entry lives
-  int kind;
+  std::string kind;
   int64_t version;
-  at::Tensor values;  // a copy of the weight the operand was built from
-  std::shared_ptr<const WeightOperand> operand;
+  at::Tensor values;  // a copy of the weight the value was built from
+  std::shared_ptr<const void> value;
 
-  bool Matches(const c10::TensorImpl* target, int quantization_kind) const {
-    return impl._unsafe_get_target() == target && kind == quantization_kind;
+  bool Matches(const c10::TensorImpl* target, const std::string& derivation) const {
+    return impl._unsafe_get_target() == target && kind == derivation;
   }
 };
 
@@ -32,7 +33,7 @@ struct Entry {
 struct Candidate {
   int64_t version;
   at::Tensor values;
-  std::shared_ptr<const WeightOperand> operand;
+  std::shared_ptr<const void> value;
 };
 
 bool SameValues(const at::Tensor& weight, const at::Tensor& values) {
@@ -42,25 +43,25 @@ bool SameValues(const at::Tensor& weight, const at::Tensor& values) {
 
 class Cache {
  public:
-  std::optional<Candidate> Find(const at::Tensor& weight, int kind) {
+  std::optional<Candidate> Find(const at::Tensor& weight, const std::string& kind) {
     const std::lock_guard<std::mutex> lock(mu_);
     entries_.remove_if([](const Entry& e) { return e.impl.expired(); });
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
       if (!it->Matches(weight.unsafeGetTensorImpl(), kind)) continue;
       entries_.splice(entries_.begin(), entries_, it);
-      return Candidate{it->version, it->values, it->operand};
+      return Candidate{it->version, it->values, it->value};
     }
     return std::nullopt;
   }
 
-  void Add(const at::Tensor& weight, int kind, Candidate built) {
+  void Add(const at::Tensor& weight, const std::string& kind, Candidate built) {
     const std::lock_guard<std::mutex> lock(mu_);
     // Another thread may have added this weight meanwhile.
     entries_.remove_if([&](const Entry& e) {
       return e.impl.expired() || e.Matches(weight.unsafeGetTensorImpl(), kind);
     });
     entries_.push_front({WeakImpl(weight.getIntrusivePtr()), kind, built.version,
-                         std::move(built.values), std::move(built.operand)});
+                         std::move(built.values), std::move(built.value)});
     while (entries_.size() > kWeightOperandCacheCapacity) entries_.pop_back();
   }
 
@@ -82,25 +83,32 @@ Cache& Global() {
 
 }  // namespace
 
-std::shared_ptr<const WeightOperand> CachedWeightOperand(
-    const at::Tensor& weight, int quantization_kind, const std::function<WeightOperand()>& make) {
-  // Operands built in inference mode are inference tensors, which autograd
+std::shared_ptr<const void> CachedDerivedValue(
+    const at::Tensor& weight, const std::string& kind,
+    const std::function<std::shared_ptr<const void>()>& make) {
+  // Values built in inference mode may be inference tensors, which autograd
   // cannot save for a later training step.
   if (!weight.defined() || weight.is_inference() || c10::InferenceMode::is_enabled()) {
-    return std::make_shared<const WeightOperand>(make());
+    return make();
   }
   // Compared outside the lock: a pass over the weight.
-  if (const std::optional<Candidate> cached = Global().Find(weight, quantization_kind);
+  if (const std::optional<Candidate> cached = Global().Find(weight, kind);
       cached && cached->version == weight._version() && SameValues(weight, cached->values)) {
-    return cached->operand;
+    return cached->value;
   }
   // Taken before make(), so a write racing with it makes the entry stale
   // rather than wrong.
-  Candidate built{weight._version(), weight.clone(), nullptr};
-  built.operand = std::make_shared<const WeightOperand>(make());
-  std::shared_ptr<const WeightOperand> operand = built.operand;
-  Global().Add(weight, quantization_kind, std::move(built));
-  return operand;
+  Candidate built{weight._version(), weight.clone(), make()};
+  std::shared_ptr<const void> value = built.value;
+  Global().Add(weight, kind, std::move(built));
+  return value;
+}
+
+std::shared_ptr<const WeightOperand> CachedWeightOperand(
+    const at::Tensor& weight, int quantization_kind, const std::function<WeightOperand()>& make) {
+  return std::static_pointer_cast<const WeightOperand>(CachedDerivedValue(
+      weight, "weight operand " + std::to_string(quantization_kind),
+      [&] { return std::make_shared<const WeightOperand>(make()); }));
 }
 
 size_t WeightOperandCacheSize() { return Global().Size(); }

@@ -1,4 +1,5 @@
-// A process-wide cache of approximate layers' quantized weight operands.
+// A process-wide cache of approximate layers' quantized weight operands,
+// and of other values derived from a weight tensor's values.
 //
 // Every forward pass of an approximate linear or conv2d layer needs its
 // weight as an int8 W operand with its scales. Inference calls a layer with
@@ -32,6 +33,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "libs/approx/quantization.h"
 
@@ -54,6 +56,15 @@ struct WeightOperand {
 // REQUIRES: make() builds the operand from the weight's values alone.
 std::shared_ptr<const WeightOperand> CachedWeightOperand(
     const at::Tensor& weight, int quantization_kind, const std::function<WeightOperand()>& make);
+
+// The same cache for any value derived from a tensor's values alone (the
+// u8·s8 engine's prepared W operands, u8s8_gemm.h): the value make()
+// returns for `tensor` and derivation `kind`, kept under the conditions
+// above. Kinds name derivations; CachedWeightOperand's begin with "weight
+// operand ".
+std::shared_ptr<const void> CachedDerivedValue(
+    const at::Tensor& tensor, const std::string& kind,
+    const std::function<std::shared_ptr<const void>()>& make);
 
 // Entries held now (for tests).
 size_t WeightOperandCacheSize();
