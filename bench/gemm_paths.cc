@@ -1,18 +1,22 @@
 // The approximate GEMM on the CPU, on ViT-S/16's linear layer shapes
 // (M = 197 tokens × batch; K × N of attn.qkv, attn.proj, mlp.fc1, mlp.fc2)
 // for every shared EvoApprox table: the fast path each multiplier's
-// structure selects (structured_gemm.h: exact, masking and low-rank; or the
-// SIMD table kernel, cpu/table_gemm.h) against baselines measured in the
-// same run on the same shape:
+// structure selects (structured_gemm.h: exact, masking and low-rank, on the
+// engine it chooses; or the SIMD table kernel, cpu/table_gemm.h) against
+// baselines measured in the same run on the same shape:
 //   - float32 torch::linear (what the exact model's layer costs);
-//   - the exact int8 GEMM (the structured path of `exact`);
+//   - the exact int8 GEMM (the structured path of `exact`) on each engine of
+//     the structured GEMM: float32, and u8·s8 where FBGEMM runs (where a
+//     full-range a·b takes two runs of depth K, so twice its GMAC/s is the
+//     engine's rate per run);
 //   - the scalar table kernel, one lookup per multiply-accumulate, the way
 //     AdaPT and TransAxx emulate approximate layers (its cost does not
 //     depend on the table; measured with the first table multiplier).
 // Per multiplier it reports the GEMM alone (int8 operands in, int32 sums
-// out) with its throughput, and the whole approximate layer (ApproxLinear:
-// quantization of input and weight, the GEMM, rescaling) against float32
-// torch::linear. Every fast result is checked equal to the reference
+// out) with its throughput (and, where the structured GEMM chose u8·s8, its
+// speedup over the float32 engine on the same operands), and the whole
+// approximate layer (ApproxLinear: quantization of input and weight, the
+// GEMM, rescaling) against float32 torch::linear. Every fast result is checked equal to the reference
 // (reference_gemm.h) on the first 197 rows before it is timed.
 //
 // Prints a Markdown report, the goals first.
@@ -42,6 +46,7 @@
 #include "libs/approx/structure_cache.h"
 #include "libs/approx/torch/approx_ops.h"
 #include "libs/approx/torch/structured_gemm.h"
+#include "libs/approx/torch/u8s8_gemm.h"
 
 ABSL_FLAG(std::string, evoapprox_dir, TRANSAXX_EVOAPPROX_DIR,
           "folder with the EvoApprox tables and multipliers.json");
@@ -97,12 +102,14 @@ struct Row {
   std::string id, path;
   bool structured = false;
   double gemm_ms = 0, layer_ms = 0;
+  // The float32 engine's GEMM, where the structured GEMM chose u8·s8.
+  double float_engine_ms = 0;
 };
 
 struct ShapeResult {
   std::string title;
   int64_t m = 0, k = 0, n = 0;
-  double linear_ms = 0, exact_ms = 0, scalar_ms = 0;
+  double linear_ms = 0, exact_ms = 0, exact_u8s8_ms = 0, scalar_ms = 0;
   std::vector<Row> rows;
 };
 
@@ -131,7 +138,12 @@ ShapeResult Measure(const std::vector<Multiplier>& multipliers, const Layer& lay
   Catalog builtins = Catalog::WithBuiltins();
   const Multiplier exact = builtins.Get("exact")->multiplier;
   const Structure& exact_structure = **CachedStructure(exact);
-  r.exact_ms = MedianMs([&] { StructuredGemmInt8(exact_structure, a, w); }, repeats);
+  r.exact_ms = MedianMs(
+      [&] { StructuredGemmInt8(exact_structure, a, w, StructuredEngine::kFloat32); }, repeats);
+  if (U8S8GemmAvailable()) {
+    r.exact_u8s8_ms = MedianMs(
+        [&] { StructuredGemmInt8(exact_structure, a, w, StructuredEngine::kU8S8); }, repeats);
+  }
 
   for (const Multiplier& m : multipliers) {
     const Structure& structure = **CachedStructure(m);
@@ -140,14 +152,13 @@ ShapeResult Measure(const std::vector<Multiplier>& multipliers, const Layer& lay
     row.structured = structure.path != KernelPath::kTable;
     at::Tensor fast = at::empty({r.m, r.n}, at::kInt);
     std::function<void()> run_fast = [&] { fast = StructuredGemmInt8(structure, a, w); };
-    row.path = structure.Describe();
+    row.path = row.structured ? absl::StrFormat("%s; %s", structure.Describe(), CpuGemmKernel(m))
+                              : CpuGemmKernel(m);
     if (!row.structured) {
       run_fast = [&] {
         Check(ApproxGemmTable(m, a.data_ptr<int8_t>(), w.data_ptr<int8_t>(),
                               fast.data_ptr<int32_t>(), r.m, r.k, r.n));
       };
-      row.path = absl::StrFormat("table kernel (%s, int%d entries)",
-                                 TableKernelName(BestTableKernel()), ExpandedEntryBits(m));
       if (r.scalar_ms == 0) {
         at::Tensor scalar = at::empty({r.m, r.n}, at::kInt);
         r.scalar_ms = MedianMs(
@@ -169,6 +180,10 @@ ShapeResult Measure(const std::vector<Multiplier>& multipliers, const Layer& lay
       std::exit(1);
     }
     row.gemm_ms = MedianMs(run_fast, repeats);
+    if (row.structured && ChosenStructuredEngine(structure) == StructuredEngine::kU8S8) {
+      row.float_engine_ms = MedianMs(
+          [&] { StructuredGemmInt8(structure, a, w, StructuredEngine::kFloat32); }, repeats);
+    }
     row.layer_ms = MedianMs(
         [&] { ApproxLinear(input, weight, bias, m, input_amax, WeightQuantization::kPerChannel); },
         repeats);
@@ -182,21 +197,28 @@ ShapeResult Measure(const std::vector<Multiplier>& multipliers, const Layer& lay
 void PrintShape(const ShapeResult& s) {
   std::printf("## %s (%" PRId64 "x%" PRId64 " · %" PRId64 "x%" PRId64 ")\n\n", s.title.c_str(),
               s.m, s.k, s.k, s.n);
-  std::printf("Baselines: float32 torch::linear %.2f ms (%.1f GMAC/s); exact int8 GEMM %.2f ms "
-              "(%.1f GMAC/s)",
+  std::printf("Baselines: float32 torch::linear %.2f ms (%.1f GMAC/s); exact int8 GEMM on "
+              "float32 %.2f ms (%.1f GMAC/s)",
               s.linear_ms, Gmacs(s, s.linear_ms), s.exact_ms, Gmacs(s, s.exact_ms));
+  if (s.exact_u8s8_ms > 0) {
+    std::printf(", on u8·s8 %.2f ms (%.1f GMAC/s, two runs)", s.exact_u8s8_ms,
+                Gmacs(s, s.exact_u8s8_ms));
+  }
   if (s.scalar_ms > 0) {
     std::printf("; scalar table kernel %.2f ms (%.2f GMAC/s)", s.scalar_ms, Gmacs(s, s.scalar_ms));
   }
-  std::printf(".\n\n| multiplier | path | GEMM ms | GMAC/s | × scalar table kernel | layer ms | "
-              "layer / float32 linear |\n|---|---|---:|---:|---:|---:|---:|\n");
+  std::printf(".\n\n| multiplier | path | GEMM ms | GMAC/s | × scalar table kernel | "
+              "× float32 engine | layer ms | layer / float32 linear |\n"
+              "|---|---|---:|---:|---:|---:|---:|---:|\n");
   for (const Row& row : s.rows) {
     // The scalar kernel is measured only for shapes with a table-path row.
     const std::string speedup =
         s.scalar_ms > 0 ? absl::StrFormat("%.1fx", s.scalar_ms / row.gemm_ms) : "";
-    std::printf("| %s | %s | %.2f | %.2f | %s | %.2f | %.2f |\n", row.id.c_str(),
+    const std::string over_float =
+        row.float_engine_ms > 0 ? absl::StrFormat("%.2fx", row.float_engine_ms / row.gemm_ms) : "";
+    std::printf("| %s | %s | %.2f | %.2f | %s | %s | %.2f | %.2f |\n", row.id.c_str(),
                 row.path.c_str(), row.gemm_ms, Gmacs(s, row.gemm_ms), speedup.c_str(),
-                row.layer_ms, row.layer_ms / s.linear_ms);
+                over_float.c_str(), row.layer_ms, row.layer_ms / s.linear_ms);
   }
   std::printf("\n");
 }

@@ -19,6 +19,7 @@
 #include "libs/approx/error_metrics.h"
 #include "libs/approx/structure.h"
 #include "libs/approx/table_io.h"
+#include "libs/approx/torch/approx_ops.h"
 
 namespace transaxx::cli {
 
@@ -190,6 +191,7 @@ int Show(const Args& args) {
     if (!analyzed.ok()) return ReportError(analyzed.status());
     m->kernel_path = approx::KernelPathName(analyzed->path);
     m->structure = analyzed->Describe();
+    m->cpu_kernel = approx::CpuGemmKernel(entry->multiplier);
   }
   if (!m.ok()) return ReportError(m.status());
   const ErrorReport& r = m->errors;
@@ -200,6 +202,7 @@ int Show(const Args& args) {
                           {"source", m->source}, {"errors", ReportJson(r)}};
     if (!m->kernel_path.empty()) out["kernel_path"] = m->kernel_path;
     if (!m->structure.empty()) out["structure"] = m->structure;
+    if (!m->cpu_kernel.empty()) out["cpu_kernel"] = m->cpu_kernel;
     if (has_hardware) {
       nlohmann::json hw = {{"provenance", m->provenance}};
       if (m->power_mw) hw["power_mw"] = *m->power_mw;
@@ -219,6 +222,7 @@ int Show(const Args& args) {
   std::printf("hash:      %s\n", m->content_hash.c_str());
   std::printf("source:    %s\n", m->source.c_str());
   if (!m->structure.empty()) std::printf("kernel path: %s\n", m->structure.c_str());
+  if (!m->cpu_kernel.empty()) std::printf("cpu kernel:  %s\n", m->cpu_kernel.c_str());
   if (has_hardware) {
     std::printf("%-10s power %s mW, area %s um2, delay %s ns\n", (m->provenance + ":").c_str(),
                 m->power_mw ? Fixed(*m->power_mw, 3).c_str() : "-",

@@ -28,6 +28,9 @@ struct MultiplierSummary {
   // The structure analysis: KernelPathName (e.g. "low_rank") and the
   // one-line description; empty when not analysed.
   std::string kernel_path, structure;
+  // What this machine's CPU runs its GEMM with (approx_ops.h
+  // CpuGemmKernel); empty when not analysed here (a server's summary).
+  std::string cpu_kernel;
 };
 
 // Every catalog multiplier of the server matching `glob` (all when empty).

@@ -6,8 +6,10 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -17,6 +19,7 @@
 #include "libs/approx/reference_gemm.h"
 #include "libs/approx/structure_cache.h"
 #include "libs/approx/torch/approx_ops.h"
+#include "libs/approx/torch/u8s8_gemm.h"
 #include "tests/approx/gemm_test_inputs.h"
 
 namespace transaxx::approx {
@@ -54,21 +57,33 @@ at::Tensor Reference(const Multiplier& m, const at::Tensor& a, const at::Tensor&
   return c;
 }
 
-// Both entry points: the int32 sums, and the float32 ones equal to their
-// conversion.
+// The engines to check: the chosen one, and each that runs here.
+std::vector<std::optional<StructuredEngine>> Engines() {
+  std::vector<std::optional<StructuredEngine>> engines = {std::nullopt,
+                                                           StructuredEngine::kFloat32};
+  if (U8S8GemmAvailable()) engines.push_back(StructuredEngine::kU8S8);
+  return engines;
+}
+
+// Both entry points of every engine: the int32 sums, and the float32 ones
+// equal to their conversion.
 void ExpectSame(const Multiplier& m, const at::Tensor& a, const at::Tensor& w) {
   const Structure& structure = **CachedStructure(m);
-  const at::Tensor fast = StructuredGemmInt8(structure, a, w);
-  ASSERT_EQ(fast.scalar_type(), at::kInt);
   const at::Tensor expected = Reference(m, a, w);
-  EXPECT_TRUE(at::equal(fast, expected))
-      << m.id() << " (" << structure.Describe() << "): " << a.sizes() << " x " << w.sizes()
-      << ", max |difference| " << (fast.to(at::kLong) - expected.to(at::kLong)).abs().max().item<int64_t>();
-  const at::Tensor as_float = StructuredGemmFloat(structure, a, w);
-  ASSERT_EQ(as_float.scalar_type(), at::kFloat);
-  // Bit patterns, so that -0.0 for +0.0 shows.
-  EXPECT_TRUE(at::equal(as_float.view(at::kInt), expected.to(at::kFloat).view(at::kInt)))
-      << m.id() << " as float32: " << a.sizes() << " x " << w.sizes();
+  for (const std::optional<StructuredEngine> engine : Engines()) {
+    const std::string name = engine ? StructuredEngineName(*engine) : "chosen engine";
+    const at::Tensor fast = StructuredGemmInt8(structure, a, w, engine);
+    ASSERT_EQ(fast.scalar_type(), at::kInt);
+    EXPECT_TRUE(at::equal(fast, expected))
+        << m.id() << " (" << structure.Describe() << "), " << name << ": " << a.sizes() << " x "
+        << w.sizes() << ", max |difference| "
+        << (fast.to(at::kLong) - expected.to(at::kLong)).abs().max().item<int64_t>();
+    const at::Tensor as_float = StructuredGemmFloat(structure, a, w, engine);
+    ASSERT_EQ(as_float.scalar_type(), at::kFloat);
+    // Bit patterns, so that -0.0 for +0.0 shows.
+    EXPECT_TRUE(at::equal(as_float.view(at::kInt), expected.to(at::kFloat).view(at::kInt)))
+        << m.id() << " as float32, " << name << ": " << a.sizes() << " x " << w.sizes();
+  }
 }
 
 TEST(StructuredGemmTest, CoversTheSharedTablesAndBuiltins) {
@@ -81,6 +96,17 @@ TEST(StructuredGemmTest, EqualsTheReferenceOnRandomOperands) {
   std::mt19937 rng(7);
   for (const Multiplier& m : StructuredMultipliers()) {
     ExpectSame(m, RandomInt8(rng, 37, 300), RandomInt8(rng, 300, 29));
+  }
+}
+
+TEST(StructuredGemmTest, EqualsTheReferenceOnRaggedShapes) {
+  // Single elements, odd depths, and widths past several column blocks with
+  // a remainder.
+  std::mt19937 rng(8);
+  for (const Multiplier& m : StructuredMultipliers()) {
+    for (const auto& [M, K, N] : {std::tuple{1, 1, 1}, {5, 3, 1000}, {130, 67, 257}, {33, 129, 65}}) {
+      ExpectSame(m, RandomInt8(rng, M, K), RandomInt8(rng, K, N));
+    }
   }
 }
 
@@ -136,6 +162,22 @@ TEST(StructuredGemmTest, ManyRowsAreMappedInBlocksExactly) {
   }
 }
 
+// The u8·s8 engine keeps W's prepared side while W's values stay the same:
+// a write, even one that bypasses the version counter, is seen.
+TEST(StructuredGemmTest, PreparedWeightsFollowWrites) {
+  if (!U8S8GemmAvailable()) GTEST_SKIP() << "FBGEMM does not support this CPU";
+  std::mt19937 rng(29);
+  const Multiplier m = *MakeBuiltin("mask:a=1");
+  const Structure& structure = **CachedStructure(m);
+  const at::Tensor a = RandomInt8(rng, 6, 40), w = RandomInt8(rng, 40, 5);
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_TRUE(at::equal(StructuredGemmInt8(structure, a, w, StructuredEngine::kU8S8),
+                          Reference(m, a, w)))
+        << round;
+    w.data_ptr<int8_t>()[round] = static_cast<int8_t>(w.data_ptr<int8_t>()[round] ^ 0x55);
+  }
+}
+
 TEST(StructuredGemmTest, StridedAndEmptyOperands) {
   std::mt19937 rng(13);
   const Multiplier m = *MakeBuiltin("exact");
@@ -171,16 +213,54 @@ class MatmulPrecision {
   ~MatmulPrecision() { at::globalContext().setFloat32MatmulPrecision("highest"); }
 };
 
-TEST(StructuredGemmTest, ReducedFloatPrecisionTakesTheTableKernel) {
+// u8·s8 for every multiplier whose runs are no more than its float32 terms:
+// all shared structured tables but the exact ones, whose full-range a·b
+// takes two runs. Built-in low-rank families with large separable terms
+// (perforation, DRUM, RoBA, Kulkarni) stay on float32.
+TEST(StructuredGemmTest, ChoosesU8S8WhereItTakesNoMoreRuns) {
+  if (!U8S8GemmAvailable()) GTEST_SKIP() << "FBGEMM does not support this CPU";
+  int shared = 0;
+  for (const Multiplier& m : StructuredMultipliers()) {
+    if (m.id().rfind("evo:", 0) != 0) continue;
+    ++shared;
+    const Structure& structure = **CachedStructure(m);
+    const bool exact = structure.path == KernelPath::kExactInt8;
+    EXPECT_EQ(ChosenStructuredEngine(structure),
+              exact ? StructuredEngine::kFloat32 : StructuredEngine::kU8S8)
+        << m.id() << " (" << structure.Describe() << ")";
+  }
+  EXPECT_GE(shared, 13);
+  for (const char* id : {"roba", "kulkarni", "perf:m=2", "drum:k=4"}) {
+    EXPECT_EQ(ChosenStructuredEngine(**CachedStructure(*MakeBuiltin(id))),
+              StructuredEngine::kFloat32)
+        << id;
+  }
+  Structure table;
+  table.path = KernelPath::kTable;
+  EXPECT_FALSE(ChosenStructuredEngine(table).has_value());
+}
+
+// Reduced float32 precision stops the float32 engine only: an exact
+// multiplier takes the table kernel, a masking one stays on u8·s8.
+TEST(StructuredGemmTest, ReducedFloatPrecisionStopsTheFloatEngine) {
   ASSERT_TRUE(FloatMatmulIsIeee());
   std::mt19937 rng(23);
-  const Multiplier m = *MakeBuiltin("mask:a=3,b=3");
+  const Multiplier exact = *MakeBuiltin("exact"), mask = *MakeBuiltin("mask:a=3,b=3");
   const at::Tensor a = RandomInt8(rng, 9, 700), w = RandomInt8(rng, 700, 7);
   for (const char* precision : {"high", "medium"}) {
     const MatmulPrecision reduced(precision);
     EXPECT_FALSE(FloatMatmulIsIeee()) << precision;
-    EXPECT_THROW(StructuredGemmInt8(**CachedStructure(m), a, w), c10::Error);
-    EXPECT_TRUE(at::equal(ApproxGemmInt8(m, a, w), Reference(m, a, w))) << precision;
+    EXPECT_FALSE(ChosenStructuredEngine(**CachedStructure(exact)).has_value());
+    EXPECT_THROW(StructuredGemmInt8(**CachedStructure(exact), a, w), c10::Error);
+    EXPECT_THROW(StructuredGemmInt8(**CachedStructure(mask), a, w, StructuredEngine::kFloat32),
+                 c10::Error);
+    for (const Multiplier& m : {exact, mask}) {
+      EXPECT_TRUE(at::equal(ApproxGemmInt8(m, a, w), Reference(m, a, w))) << precision;
+    }
+    if (U8S8GemmAvailable()) {
+      EXPECT_TRUE(at::equal(StructuredGemmInt8(**CachedStructure(mask), a, w), Reference(mask, a, w)))
+          << precision;
+    }
   }
   EXPECT_TRUE(FloatMatmulIsIeee());
 }

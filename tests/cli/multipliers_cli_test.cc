@@ -9,6 +9,7 @@
 namespace transaxx {
 namespace {
 
+using ::testing::AnyOf;
 using ::testing::HasSubstr;
 
 using transaxx::testing::CliRun;
@@ -52,9 +53,16 @@ TEST(MultipliersCliTest, ShowDescribesAMultiplier) {
   nlohmann::json j = nlohmann::json::parse(run.output);
   EXPECT_EQ(j["published"]["power_mw"], 0.301);
   EXPECT_EQ(j["content_hash"].get<std::string>().size(), 64u);
+  EXPECT_EQ(j["kernel_path"], "mask");
+  // A masking table runs on one of the structured GEMM's engines.
+  EXPECT_THAT(j["cpu_kernel"].get<std::string>(), AnyOf(HasSubstr("u8·s8"), HasSubstr("float32")));
   CliRun builtin = Transaxx({"multipliers", "show", "bam:h=1,v=5"});
   EXPECT_EQ(builtin.code, 0);
   EXPECT_THAT(builtin.output, HasSubstr("Mahdiani"));
+  EXPECT_THAT(builtin.output, HasSubstr("cpu kernel:"));
+  CliRun table = Transaxx({"multipliers", "show", "evo:mul8u_GJM", "--multipliers_dir", kEvoDir});
+  EXPECT_EQ(table.code, 0);
+  EXPECT_THAT(table.output, HasSubstr("cpu kernel:  table kernel"));
 }
 
 TEST(MultipliersCliTest, FailuresExitOneAndUsageErrorsExitTwo) {

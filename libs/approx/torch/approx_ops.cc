@@ -110,7 +110,7 @@ at::Tensor ApproxSumsAsFloat(const Multiplier& multiplier, const at::Tensor& a,
   if (a.is_cpu() && w.is_cpu()) {
     CheckGemmOperands(multiplier, a, w);
     const std::shared_ptr<const Structure> structure = ValueOrThrow(CachedStructure(multiplier));
-    if (structure->path != KernelPath::kTable && FloatMatmulIsIeee()) {
+    if (ChosenStructuredEngine(*structure)) {
       return StructuredGemmFloat(*structure, a, w);
     }
   }
@@ -506,7 +506,7 @@ at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, con
   }
   TORCH_CHECK(a.is_cpu(), "GEMM operands must be on the CPU or a CUDA device, got ", a.device());
   const std::shared_ptr<const Structure> structure = ValueOrThrow(CachedStructure(multiplier));
-  if (structure->path != KernelPath::kTable && FloatMatmulIsIeee()) {
+  if (ChosenStructuredEngine(*structure)) {
     return StructuredGemmInt8(*structure, a, w);
   }
 
@@ -517,6 +517,17 @@ at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, con
                           w_contiguous.data_ptr<int8_t>(), c.data_ptr<int32_t>(), a.size(0),
                           a.size(1), w.size(1)));
   return c;
+}
+
+std::string CpuGemmKernel(const Multiplier& multiplier) {
+  const std::shared_ptr<const Structure> structure = ValueOrThrow(CachedStructure(multiplier));
+  if (const std::optional<StructuredEngine> engine = ChosenStructuredEngine(*structure)) {
+    return StructuredEngineName(*engine);
+  }
+  // Only the avx2 kernel expands the table into entries of a width.
+  if (BestTableKernel() == TableKernel::kScalar) return "table kernel (scalar)";
+  return std::string("table kernel (avx2, int") + std::to_string(ExpandedEntryBits(multiplier)) +
+         " entries)";
 }
 
 at::Tensor ApproxLinear(const at::Tensor& input, const at::Tensor& weight,

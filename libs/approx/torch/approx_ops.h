@@ -58,6 +58,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "libs/approx/multiplier.h"
 #include "libs/approx/quantization.h"
@@ -102,11 +103,17 @@ at::Tensor ApproxMatmul(const at::Tensor& a, const at::Tensor& b, const Multipli
 // path the multiplier's structure allows (structure_cache.h). On the CPU:
 // dense GEMMs for exact, masking and low-rank multipliers
 // (structured_gemm.h), the SIMD table kernel otherwise (cpu/table_gemm.h)
-// and also when the process allows reduced-precision float32 matmuls
-// (FloatMatmulIsIeee).
+// and also when the structured GEMM has no engine to run here
+// (ChosenStructuredEngine).
 // On a GPU: GpuMultiplier::best_kernel of cuda/gpu_gemm.h, its kernel data
 // kept per multiplier and device (cuda/gpu_multiplier_cache.h).
 at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, const at::Tensor& w);
+
+// What ApproxGemmInt8 runs for `multiplier` on this machine's CPU now, for
+// people: "u8·s8 GEMM (FBGEMM)", "float32 GEMM" (structured_gemm.h) or
+// "table kernel (avx2, int16 entries)" (cpu/table_gemm.h).
+// c10::Error when the structure analysis fails.
+std::string CpuGemmKernel(const Multiplier& multiplier);
 
 // Quantize (quantization.h) with torch ops: a float32 tensor x on the CPU or
 // a CUDA device gives a new int8 tensor of its shape on its device, equal

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "libs/approx/int8_terms.h"
+#include "libs/approx/torch/u8s8_gemm.h"
+#include "libs/approx/u8s8_terms.h"
 
 namespace transaxx::approx {
 namespace {
@@ -88,10 +90,13 @@ at::Tensor Mapped(const std::vector<ByteMap>& maps, const at::Tensor& x,
   return out;
 }
 
-std::map<uint32_t, Group> Groups(const Structure& structure) {
+std::vector<Int8Term> Terms(const Structure& structure) {
   TORCH_CHECK(structure.path != KernelPath::kTable,
               "the structured GEMM needs a multiplier with an exact structure");
-  const std::vector<Int8Term> terms = *Int8Terms(structure);
+  return *Int8Terms(structure);
+}
+
+std::map<uint32_t, Group> Groups(const std::vector<Int8Term>& terms) {
   std::map<uint32_t, Group> groups;
   for (const Int8Term& term : terms) {
     if (term.weight == 0) continue;  // 128^(i+j) vanishes modulo 2^32 from i + j = 5 on
@@ -99,6 +104,21 @@ std::map<uint32_t, Group> Groups(const Structure& structure) {
     groups[term.weight].b_maps.push_back(term.b_map);
   }
   return groups;
+}
+
+// ChosenStructuredEngine for a structure of these terms: u8·s8 where it runs
+// here and takes no more runs of depth K than float32 takes terms (each a
+// GEMM of depth K).
+std::optional<StructuredEngine> Choose(const std::vector<Int8Term>& terms) {
+  if (U8S8GemmAvailable()) {
+    int64_t float_terms = 0;
+    for (const auto& [weight, group] : Groups(terms)) {
+      float_terms += static_cast<int64_t>(group.a_maps.size());
+    }
+    if (U8S8Slots(U8S8Groups(terms)) <= float_terms) return StructuredEngine::kU8S8;
+  }
+  if (FloatMatmulIsIeee()) return StructuredEngine::kFloat32;
+  return std::nullopt;
 }
 
 // Rows of A mapped at a time: a block of mapped operands of 8 MB (more
@@ -204,9 +224,31 @@ void CheckOperands(const at::Tensor& a, const at::Tensor& w) {
   TORCH_CHECK(a.dim() == 2 && w.dim() == 2 && a.size(1) == w.size(0),
               "the structured GEMM takes [M, K] and [K, N] operands, got ", a.sizes(), " and ",
               w.sizes());
+}
+
+// The sums as int32, or (`as_float`) float32, by `engine` or the chosen one.
+at::Tensor Sums(const Structure& structure, const at::Tensor& a, const at::Tensor& w,
+                std::optional<StructuredEngine> engine, bool as_float) {
+  CheckOperands(a, w);
+  const std::vector<Int8Term> terms = Terms(structure);
+  if (!engine) engine = Choose(terms);
+  TORCH_CHECK(engine.has_value(),
+              "the structured GEMM cannot run here: the u8·s8 engine needs a CPU that FBGEMM "
+              "supports (AVX2 or AVX-512), and the float32 engine needs IEEE float32 matmuls, "
+              "but this process allows reduced precision (float32 matmul precision 'high' or "
+              "'medium', tf32 or bf16)");
+  if (*engine == StructuredEngine::kU8S8) {
+    TORCH_CHECK(U8S8GemmAvailable(), "the u8·s8 engine needs a CPU that FBGEMM supports");
+    return U8S8GemmSums(U8S8Groups(terms), a, w, as_float);
+  }
   TORCH_CHECK(FloatMatmulIsIeee(),
-              "the structured GEMM needs IEEE float32 matmuls, but this process allows reduced "
-              "precision (float32 matmul precision 'high' or 'medium', tf32 or bf16)");
+              "the structured GEMM's float32 engine needs IEEE float32 matmuls, but this process "
+              "allows reduced precision (float32 matmul precision 'high' or 'medium', tf32 or "
+              "bf16)");
+  const std::map<uint32_t, Group> groups = Groups(terms);
+  const at::Tensor single = SingleGemm(groups, a, w);
+  if (single.defined()) return as_float ? single : single.to(at::kInt);
+  return ChunkedSums(groups, a, w, as_float);
 }
 
 }  // namespace
@@ -226,20 +268,23 @@ bool FloatMatmulIsIeee() {
   return true;
 }
 
-at::Tensor StructuredGemmInt8(const Structure& structure, const at::Tensor& a,
-                              const at::Tensor& w) {
-  CheckOperands(a, w);
-  const std::map<uint32_t, Group> groups = Groups(structure);
-  const at::Tensor single = SingleGemm(groups, a, w);
-  return single.defined() ? single.to(at::kInt) : ChunkedSums(groups, a, w, false);
+const char* StructuredEngineName(StructuredEngine engine) {
+  return engine == StructuredEngine::kU8S8 ? "u8·s8 GEMM (FBGEMM)" : "float32 GEMM";
+}
+
+std::optional<StructuredEngine> ChosenStructuredEngine(const Structure& structure) {
+  if (structure.path == KernelPath::kTable) return std::nullopt;
+  return Choose(Terms(structure));
+}
+
+at::Tensor StructuredGemmInt8(const Structure& structure, const at::Tensor& a, const at::Tensor& w,
+                              std::optional<StructuredEngine> engine) {
+  return Sums(structure, a, w, engine, false);
 }
 
 at::Tensor StructuredGemmFloat(const Structure& structure, const at::Tensor& a,
-                               const at::Tensor& w) {
-  CheckOperands(a, w);
-  const std::map<uint32_t, Group> groups = Groups(structure);
-  const at::Tensor single = SingleGemm(groups, a, w);
-  return single.defined() ? single : ChunkedSums(groups, a, w, true);
+                               const at::Tensor& w, std::optional<StructuredEngine> engine) {
+  return Sums(structure, a, w, engine, true);
 }
 
 }  // namespace transaxx::approx

@@ -1,0 +1,220 @@
+#include "libs/approx/torch/u8s8_gemm.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <fbgemm/Fbgemm.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "libs/approx/torch/weight_operand_cache.h"
+
+namespace transaxx::approx {
+namespace {
+
+// Where each run starts in the group's concatenated depth.
+std::vector<int64_t> RunStarts(const U8S8Group& group, int64_t K) {
+  std::vector<int64_t> starts;
+  int64_t depth = 0;
+  for (const U8S8Run& run : group.runs) {
+    starts.push_back(depth);
+    depth += U8S8RunDepth(run, K);
+  }
+  starts.push_back(depth);
+  return starts;
+}
+
+// u [rows, depth] into `u`: each row's bytes of A through the runs' u maps.
+void MapA(const U8S8Group& group, const std::vector<int64_t>& starts, const uint8_t* a,
+          int64_t rows, int64_t K, std::vector<uint8_t>& u) {
+  const int64_t depth = starts.back();
+  u.assign(static_cast<size_t>(rows * depth), 0);
+  at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t m = begin; m < end; ++m) {
+      const uint8_t* row = a + m * K;
+      for (size_t r = 0; r < group.runs.size(); ++r) {
+        const U8S8Run& run = group.runs[r];
+        uint8_t* out = u.data() + m * depth + starts[r];
+        const auto& first = group.terms[run.first].u_map;
+        if (run.second < 0) {
+          for (int64_t k = 0; k < K; ++k) out[k] = first[row[k]];
+        } else {
+          const auto& second = group.terms[run.second].u_map;
+          for (int64_t k = 0; k < K; ++k) {
+            out[2 * k] = first[row[k]];
+            out[2 * k + 1] = second[row[k]];
+          }
+        }
+      }
+    }
+  });
+}
+
+// A group's W side: s [depth, N] (W's rows through the runs' s maps) packed
+// for FBGEMM, and each column's share of the offsets, Σ_t offset_t · Σ_k
+// s_t(W[k][n]).
+struct PreparedW {
+  std::vector<int64_t> starts;
+  std::vector<int8_t> s;
+  // Shared across threads by the cache; FBGEMM reads it as a non-const
+  // matrix.
+  std::shared_ptr<fbgemm::PackBMatrix<int8_t>> packed;
+  std::vector<uint32_t> correction;
+};
+
+PreparedW PrepareW(const U8S8Group& group, const uint8_t* w, int64_t K, int64_t N) {
+  PreparedW p;
+  p.starts = RunStarts(group, K);
+  const int64_t depth = p.starts.back();
+  p.s.assign(static_cast<size_t>(depth * N), 0);
+  p.correction.assign(static_cast<size_t>(N), 0);
+  at::parallel_for(0, N, 64, [&](int64_t begin, int64_t end) {
+    for (size_t r = 0; r < group.runs.size(); ++r) {
+      const U8S8Run& run = group.runs[r];
+      for (const int t : {run.first, run.second}) {
+        if (t < 0) continue;
+        const U8S8Term& term = group.terms[t];
+        // Interleaved runs put the first term at even depths, the second
+        // at odd ones.
+        const int64_t step = run.second < 0 ? 1 : 2;
+        int8_t* out = p.s.data() + (p.starts[r] + (t == run.first ? 0 : 1)) * N;
+        for (int64_t k = 0; k < K; ++k) {
+          const uint8_t* row = w + k * N;
+          int8_t* target = out + k * step * N;
+          for (int64_t n = begin; n < end; ++n) {
+            const int8_t value = term.s_map[row[n]];
+            target[n] = value;
+            p.correction[n] += static_cast<uint32_t>(term.offset) * static_cast<uint32_t>(value);
+          }
+        }
+      }
+    }
+  });
+  if (depth > 0) {
+    p.packed = std::make_shared<fbgemm::PackBMatrix<int8_t>>(
+        fbgemm::matrix_op_t::NoTranspose, static_cast<int32_t>(depth), static_cast<int32_t>(N),
+        p.s.data(), static_cast<int32_t>(N));
+  }
+  return p;
+}
+
+// raw = u · s [rows, N] by FBGEMM over LibTorch's intra-op threads. raw is
+// also FBGEMM's accumulation buffer: given the output itself, it sums there
+// and skips the copy of its tiles.
+void Gemm(const std::vector<uint8_t>& u, int64_t rows, int64_t depth, int64_t N,
+          fbgemm::PackBMatrix<int8_t>& packed_s, int32_t* raw) {
+  const int threads = at::get_num_threads();
+#pragma omp parallel num_threads(threads)
+  {
+    // Each thread packs the blocks of u it multiplies.
+    fbgemm::PackAMatrix<uint8_t> packed_u(fbgemm::matrix_op_t::NoTranspose,
+                                          static_cast<int32_t>(rows), static_cast<int32_t>(depth),
+                                          u.data(), static_cast<int32_t>(depth));
+    fbgemm::DoNothing<int32_t, int32_t> nothing;
+    fbgemm::memCopy<> copy(nothing);
+    fbgemm::fbgemmPacked(packed_u, packed_s, raw, raw, static_cast<uint32_t>(N), copy,
+                         omp_get_thread_num(), omp_get_num_threads());
+  }
+}
+
+// The groups' content, naming the derivation of their prepared W in the
+// weight cache: equal keys, equal groups.
+std::string CacheKind(const std::vector<U8S8Group>& groups) {
+  std::string kind = "u8s8 prepared W";
+  auto append = [&](const void* data, size_t size) {
+    kind.append(static_cast<const char*>(data), size);
+  };
+  for (const U8S8Group& g : groups) {
+    append(&g.weight, sizeof g.weight);
+    const size_t terms = g.terms.size(), runs = g.runs.size();
+    append(&terms, sizeof terms);
+    for (const U8S8Term& t : g.terms) {
+      append(t.u_map.data(), t.u_map.size());
+      append(t.s_map.data(), t.s_map.size());
+      append(&t.offset, sizeof t.offset);
+    }
+    append(&runs, sizeof runs);
+    for (const U8S8Run& r : g.runs) {
+      append(&r.first, sizeof r.first);
+      append(&r.second, sizeof r.second);
+    }
+  }
+  return kind;
+}
+
+// Rows of A taken at a time: about 2 MB of mapped bytes for the deepest
+// group (at least 64 rows), so that the mapped rows and the int32 blocks are
+// reused from the heap, where whole-matrix buffers take fresh pages from the
+// system on every call.
+int64_t BlockRows(const std::vector<PreparedW>& prepared) {
+  int64_t depth = 1;
+  for (const PreparedW& p : prepared) depth = std::max(depth, p.starts.back());
+  return std::max<int64_t>(64, (int64_t{2} << 20) / depth);
+}
+
+}  // namespace
+
+bool U8S8GemmAvailable() {
+  static const bool available = fbgemm::fbgemmSupportedCPU();
+  return available;
+}
+
+at::Tensor U8S8GemmSums(const std::vector<U8S8Group>& groups, const at::Tensor& a,
+                        const at::Tensor& w, bool as_float) {
+  const at::Tensor a_bytes = a.contiguous();
+  const int64_t M = a.size(0), K = a.size(1), N = w.size(1);
+  const auto* a_data = reinterpret_cast<const uint8_t*>(a_bytes.data_ptr<int8_t>());
+  if (M == 0 || N == 0 || K == 0 || groups.empty()) {
+    return at::zeros({M, N}, a.options().dtype(as_float ? at::kFloat : at::kInt));
+  }
+  const auto cached = std::static_pointer_cast<const std::vector<PreparedW>>(
+      CachedDerivedValue(w, CacheKind(groups), [&] {
+        const at::Tensor w_bytes = w.contiguous();
+        const auto* w_data = reinterpret_cast<const uint8_t*>(w_bytes.data_ptr<int8_t>());
+        auto built = std::make_shared<std::vector<PreparedW>>();
+        for (const U8S8Group& group : groups) built->push_back(PrepareW(group, w_data, K, N));
+        return std::shared_ptr<const void>(std::move(built));
+      }));
+  const std::vector<PreparedW>& prepared = *cached;
+  at::Tensor out = at::empty({M, N}, a.options().dtype(as_float ? at::kFloat : at::kInt));
+  float* floats = as_float ? out.data_ptr<float>() : nullptr;
+  int32_t* ints = as_float ? nullptr : out.data_ptr<int32_t>();
+  const int64_t block = std::min(M, BlockRows(prepared));
+  std::vector<uint8_t> u;
+  std::vector<int32_t> raw(static_cast<size_t>(block * N));
+  std::vector<uint32_t> acc(groups.size() > 1 ? raw.size() : 0);
+  for (int64_t r = 0; r < M; r += block) {
+    const int64_t rows = std::min(block, M - r);
+    for (size_t g = 0; g < groups.size(); ++g) {
+      MapA(groups[g], prepared[g].starts, a_data + r * K, rows, K, u);
+      Gemm(u, rows, prepared[g].starts.back(), N, *prepared[g].packed, raw.data());
+      const uint32_t weight = groups[g].weight;
+      const uint32_t* correction = prepared[g].correction.data();
+      const bool first = g == 0, last = g + 1 == groups.size();
+      at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
+        for (int64_t m = begin; m < end; ++m) {
+          for (int64_t n = 0; n < N; ++n) {
+            const int64_t i = m * N + n;
+            const uint32_t sums = static_cast<uint32_t>(raw[i]) - correction[n];
+            const uint32_t total = (first ? 0u : acc[i]) + weight * sums;
+            if (!last) {
+              acc[i] = total;
+            } else if (as_float) {
+              // The int32 the wrapped total stands for is the true sum.
+              floats[r * N + i] = static_cast<float>(static_cast<int32_t>(total));
+            } else {
+              ints[r * N + i] = static_cast<int32_t>(total);
+            }
+          }
+        }
+      });
+    }
+  }
+  return out;
+}
+
+}  // namespace transaxx::approx
