@@ -16,8 +16,9 @@
 // out) with its throughput (and, where the structured GEMM chose u8·s8, its
 // speedup over the float32 engine on the same operands), and the whole
 // approximate layer (ApproxLinear: quantization of input and weight, the
-// GEMM, rescaling) against float32 torch::linear. Every fast result is checked equal to the reference
-// (reference_gemm.h) on the first 197 rows before it is timed.
+// GEMM, rescaling) against float32 torch::linear. Every fast result is
+// checked equal to the reference (reference_gemm.h) on the first 197 rows
+// before it is timed.
 //
 // Prints a Markdown report, the goals first.
 //

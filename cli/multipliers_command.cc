@@ -18,6 +18,7 @@
 #include "libs/approx/catalog.h"
 #include "libs/approx/error_metrics.h"
 #include "libs/approx/structure.h"
+#include "libs/approx/structure_cache.h"
 #include "libs/approx/table_io.h"
 #include "libs/approx/torch/approx_ops.h"
 
@@ -187,10 +188,11 @@ int Show(const Args& args) {
     auto entry = catalog->Get(args.positional()[0]);
     if (!entry.ok()) return ReportError(entry.status());
     m = LocalSummary(*entry);
-    auto analyzed = approx::AnalyzeStructure(entry->multiplier);
+    // Cached: CpuGemmKernel looks the same analysis up.
+    auto analyzed = approx::CachedStructure(entry->multiplier);
     if (!analyzed.ok()) return ReportError(analyzed.status());
-    m->kernel_path = approx::KernelPathName(analyzed->path);
-    m->structure = analyzed->Describe();
+    m->kernel_path = approx::KernelPathName((*analyzed)->path);
+    m->structure = (*analyzed)->Describe();
     m->cpu_kernel = approx::CpuGemmKernel(entry->multiplier);
   }
   if (!m.ok()) return ReportError(m.status());

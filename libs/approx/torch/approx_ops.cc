@@ -110,8 +110,8 @@ at::Tensor ApproxSumsAsFloat(const Multiplier& multiplier, const at::Tensor& a,
   if (a.is_cpu() && w.is_cpu()) {
     CheckGemmOperands(multiplier, a, w);
     const std::shared_ptr<const Structure> structure = ValueOrThrow(CachedStructure(multiplier));
-    if (ChosenStructuredEngine(*structure)) {
-      return StructuredGemmFloat(*structure, a, w);
+    if (const std::optional<StructuredEngine> engine = ChosenStructuredEngine(*structure)) {
+      return StructuredGemmFloat(*structure, a, w, engine);
     }
   }
   return ApproxGemmInt8(multiplier, a, w).to(at::kFloat);
@@ -506,8 +506,8 @@ at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, con
   }
   TORCH_CHECK(a.is_cpu(), "GEMM operands must be on the CPU or a CUDA device, got ", a.device());
   const std::shared_ptr<const Structure> structure = ValueOrThrow(CachedStructure(multiplier));
-  if (ChosenStructuredEngine(*structure)) {
-    return StructuredGemmInt8(*structure, a, w);
+  if (const std::optional<StructuredEngine> engine = ChosenStructuredEngine(*structure)) {
+    return StructuredGemmInt8(*structure, a, w, engine);
   }
 
   const at::Tensor a_contiguous = a.contiguous();

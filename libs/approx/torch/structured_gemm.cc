@@ -106,17 +106,14 @@ std::map<uint32_t, Group> Groups(const std::vector<Int8Term>& terms) {
   return groups;
 }
 
-// ChosenStructuredEngine for a structure of these terms: u8·s8 where it runs
-// here and takes no more runs of depth K than float32 takes terms (each a
-// GEMM of depth K).
-std::optional<StructuredEngine> Choose(const std::vector<Int8Term>& terms) {
-  if (U8S8GemmAvailable()) {
-    int64_t float_terms = 0;
-    for (const auto& [weight, group] : Groups(terms)) {
-      float_terms += static_cast<int64_t>(group.a_maps.size());
-    }
-    if (U8S8Slots(U8S8Groups(terms)) <= float_terms) return StructuredEngine::kU8S8;
-  }
+// ChosenStructuredEngine for a structure of these terms, whose u8·s8 layout
+// is `u8s8`: u8·s8 where it runs here and takes no more runs of depth K than
+// float32 takes terms (each a GEMM of depth K; weight-0 terms are skipped).
+std::optional<StructuredEngine> Choose(const std::vector<Int8Term>& terms,
+                                       const std::vector<U8S8Group>& u8s8) {
+  const int64_t float_terms =
+      std::count_if(terms.begin(), terms.end(), [](const Int8Term& t) { return t.weight != 0; });
+  if (U8S8GemmAvailable() && U8S8Slots(u8s8) <= float_terms) return StructuredEngine::kU8S8;
   if (FloatMatmulIsIeee()) return StructuredEngine::kFloat32;
   return std::nullopt;
 }
@@ -231,15 +228,18 @@ at::Tensor Sums(const Structure& structure, const at::Tensor& a, const at::Tenso
                 std::optional<StructuredEngine> engine, bool as_float) {
   CheckOperands(a, w);
   const std::vector<Int8Term> terms = Terms(structure);
-  if (!engine) engine = Choose(terms);
+  const std::vector<U8S8Group> u8s8 = U8S8Groups(terms);
+  if (!engine) engine = Choose(terms, u8s8);
   TORCH_CHECK(engine.has_value(),
-              "the structured GEMM cannot run here: the u8·s8 engine needs a CPU that FBGEMM "
-              "supports (AVX2 or AVX-512), and the float32 engine needs IEEE float32 matmuls, "
-              "but this process allows reduced precision (float32 matmul precision 'high' or "
-              "'medium', tf32 or bf16)");
+              "the structured GEMM has no engine for this multiplier here: its float32 engine "
+              "needs IEEE float32 matmuls, but this process allows reduced precision (float32 "
+              "matmul precision 'high' or 'medium', tf32 or bf16), and the u8·s8 engine is "
+              "taken only where FBGEMM supports the CPU and its runs are no more than float32's "
+              "terms");
   if (*engine == StructuredEngine::kU8S8) {
-    TORCH_CHECK(U8S8GemmAvailable(), "the u8·s8 engine needs a CPU that FBGEMM supports");
-    return U8S8GemmSums(U8S8Groups(terms), a, w, as_float);
+    TORCH_CHECK(U8S8GemmAvailable(),
+                "the u8·s8 engine needs a CPU that FBGEMM supports (AVX2 or AVX-512)");
+    return U8S8GemmSums(u8s8, a, w, as_float);
   }
   TORCH_CHECK(FloatMatmulIsIeee(),
               "the structured GEMM's float32 engine needs IEEE float32 matmuls, but this process "
@@ -274,7 +274,8 @@ const char* StructuredEngineName(StructuredEngine engine) {
 
 std::optional<StructuredEngine> ChosenStructuredEngine(const Structure& structure) {
   if (structure.path == KernelPath::kTable) return std::nullopt;
-  return Choose(Terms(structure));
+  const std::vector<Int8Term> terms = Terms(structure);
+  return Choose(terms, U8S8Groups(terms));
 }
 
 at::Tensor StructuredGemmInt8(const Structure& structure, const at::Tensor& a, const at::Tensor& w,

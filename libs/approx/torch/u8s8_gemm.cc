@@ -32,7 +32,8 @@ std::vector<int64_t> RunStarts(const U8S8Group& group, int64_t K) {
 void MapA(const U8S8Group& group, const std::vector<int64_t>& starts, const uint8_t* a,
           int64_t rows, int64_t K, std::vector<uint8_t>& u) {
   const int64_t depth = starts.back();
-  u.assign(static_cast<size_t>(rows * depth), 0);
+  // Every byte is written below, the zero after an odd K included.
+  u.resize(static_cast<size_t>(rows * depth));
   at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
     for (int64_t m = begin; m < end; ++m) {
       const uint8_t* row = a + m * K;
@@ -42,6 +43,7 @@ void MapA(const U8S8Group& group, const std::vector<int64_t>& starts, const uint
         const auto& first = group.terms[run.first].u_map;
         if (run.second < 0) {
           for (int64_t k = 0; k < K; ++k) out[k] = first[row[k]];
+          if (K % 2 != 0) out[K] = 0;
         } else {
           const auto& second = group.terms[run.second].u_map;
           for (int64_t k = 0; k < K; ++k) {
@@ -59,7 +61,7 @@ void MapA(const U8S8Group& group, const std::vector<int64_t>& starts, const uint
 // s_t(W[k][n]).
 struct PreparedW {
   std::vector<int64_t> starts;
-  std::vector<int8_t> s;
+  std::vector<int8_t> s;  // kept: the packed matrix holds a pointer to it
   // Shared across threads by the cache; FBGEMM reads it as a non-const
   // matrix.
   std::shared_ptr<fbgemm::PackBMatrix<int8_t>> packed;
