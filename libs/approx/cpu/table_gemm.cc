@@ -12,10 +12,11 @@ namespace transaxx::approx {
 namespace {
 
 // The expanded kernel's blocks: 32 columns (four 8-lane int32 accumulators
-// per row) by as many values of k as fill 256 KB, which stays in a core's L2
-// cache beside the streamed operand: 8 with int32 entries, 16 with int16.
+// per row) by as many values of k as fill 128 KB, a quarter of a core's L2
+// cache: 4 with int32 entries, 8 with int16. Blocks of 64 and 256 KB ran
+// within noise of it on the benchmark's shapes, 32 KB (an L1 cache) slower.
 constexpr int64_t kColumns = 32;
-constexpr int64_t kBlockBytes = 256 * 1024;
+constexpr int64_t kBlockBytes = 128 * 1024;
 template <typename Entry>
 constexpr int64_t kDepth = kBlockBytes / (256 * kColumns * sizeof(Entry));
 
@@ -36,51 +37,21 @@ void ScalarRow(const int32_t* table, const int8_t* a, const int8_t* W, int32_t* 
   }
 }
 
-// Rows become columns: on return t[i] holds lane i of each of the inputs.
-__attribute__((target("avx2"))) inline void Transpose8x8(__m256i t[8]) {
-  __m256i u[8], w[8];
-  for (int i = 0; i < 8; i += 2) {
-    u[i] = _mm256_unpacklo_epi32(t[i], t[i + 1]);
-    u[i + 1] = _mm256_unpackhi_epi32(t[i], t[i + 1]);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    w[i] = _mm256_unpacklo_epi64(u[i], u[i + 2]);
-    w[i + 1] = _mm256_unpackhi_epi64(u[i], u[i + 2]);
-    w[i + 2] = _mm256_unpacklo_epi64(u[i + 1], u[i + 3]);
-    w[i + 3] = _mm256_unpackhi_epi64(u[i + 1], u[i + 3]);
-  }
-  for (int i = 0; i < 4; ++i) {
-    t[i] = _mm256_permute2x128_si256(w[i], w[i + 4], 0x20);
-    t[i + 4] = _mm256_permute2x128_si256(w[i], w[i + 4], 0x31);
-  }
-}
-
-// The same for 16 vectors of 16 int16 lanes. The unpacks work within each
-// 128-bit half: after three rounds, u[c] holds, in its low half, lane c of
-// inputs 0..7 for c < 8 (and lane c + 8 in its high half), so the halves of
-// u[c] and of the second eight inputs' u'[c] combine into lanes c and c + 8.
-__attribute__((target("avx2"))) inline void Transpose16x16(__m256i t[16]) {
-  __m256i u[16], w[16];
-  for (int i = 0; i < 16; i += 2) {
-    u[i] = _mm256_unpacklo_epi16(t[i], t[i + 1]);
-    u[i + 1] = _mm256_unpackhi_epi16(t[i], t[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {
-    w[i] = _mm256_unpacklo_epi32(u[i], u[i + 2]);
-    w[i + 1] = _mm256_unpackhi_epi32(u[i], u[i + 2]);
-    w[i + 2] = _mm256_unpacklo_epi32(u[i + 1], u[i + 3]);
-    w[i + 3] = _mm256_unpackhi_epi32(u[i + 1], u[i + 3]);
-  }
-  for (int half = 0; half < 16; half += 8) {
-    for (int i = 0; i < 4; ++i) {
-      u[half + 2 * i] = _mm256_unpacklo_epi64(w[half + i], w[half + 4 + i]);
-      u[half + 2 * i + 1] = _mm256_unpackhi_epi64(w[half + i], w[half + 4 + i]);
-    }
-  }
-  for (int c = 0; c < 8; ++c) {
-    t[c] = _mm256_permute2x128_si256(u[c], u[8 + c], 0x20);
-    t[c + 8] = _mm256_permute2x128_si256(u[c], u[8 + c], 0x31);
-  }
+// Writes rows v = 0..3 of a block, eight 32-bit lanes each, at target +
+// v · kColumns entries, from t[i] whose half h holds lane i + 4h of rows
+// 0..3 (row v in its 32-bit lane v). Two rounds of unpacks, which work within
+// 128-bit halves, transpose it. A lane is one int32 entry, or two int16
+// entries of adjacent columns.
+template <typename Entry>
+__attribute__((target("avx2"))) inline void StoreTransposed(const __m256i t[4], Entry* target) {
+  const __m256i lo01 = _mm256_unpacklo_epi32(t[0], t[1]), hi01 = _mm256_unpackhi_epi32(t[0], t[1]);
+  const __m256i lo23 = _mm256_unpacklo_epi32(t[2], t[3]), hi23 = _mm256_unpackhi_epi32(t[2], t[3]);
+  auto* out = reinterpret_cast<__m256i*>(target);
+  constexpr int64_t kStride = kColumns * sizeof(Entry) / sizeof(__m256i);
+  _mm256_store_si256(out, _mm256_unpacklo_epi64(lo01, lo23));
+  _mm256_store_si256(out + kStride, _mm256_unpackhi_epi64(lo01, lo23));
+  _mm256_store_si256(out + 2 * kStride, _mm256_unpacklo_epi64(hi01, hi23));
+  _mm256_store_si256(out + 3 * kStride, _mm256_unpackhi_epi64(hi01, hi23));
 }
 
 // One orientation of the GEMM for the expanded kernel, row-major:
@@ -99,29 +70,41 @@ struct Expansion {
 
 // block[kk][v][j] = lookup[x[k0 + kk][j0 + j] · 256 + v] for kk < kb: the
 // products of every possible streamed value v with the block's columns,
-// written a vector of columns at a time by transposing table rows.
+// written a vector of columns at a time by transposing table rows. A vector's
+// halves load table rows i and i + kHalf, so that every shuffle works within
+// 128-bit halves and the 16 vector registers hold all of it: a full 16 × 16
+// transpose spilled to the stack and took twice as long.
 template <typename Entry>
 __attribute__((target("avx2"))) void ExpandBlock(const Expansion<Entry>& e, int64_t k0, int64_t kb,
                                                  int64_t j0, Entry* block) {
   constexpr int kLanes = 32 / sizeof(Entry);
+  constexpr int kHalf = kLanes / 2;
   for (int64_t kk = 0; kk < kb; ++kk) {
     const uint8_t* x = e.x + (k0 + kk) * e.columns + j0;
     for (int64_t j = 0; j < kColumns; j += kLanes) {
       const Entry* rows[kLanes];
       for (int i = 0; i < kLanes; ++i) rows[i] = e.lookup + 256 * x[j + i];
       Entry* target = block + kk * 256 * kColumns + j;
-      for (int v = 0; v < 256; v += kLanes) {
-        __m256i t[kLanes];
-        for (int i = 0; i < kLanes; ++i) {
-          t[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i] + v));
+      for (int v = 0; v < 256; v += kHalf) {
+        __m256i t[kHalf];
+#pragma GCC unroll 8
+        for (int i = 0; i < kHalf; ++i) {
+          t[i] = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(rows[i + kHalf] + v),
+                                     reinterpret_cast<const __m128i*>(rows[i] + v));
         }
-        if constexpr (kLanes == 8) {
-          Transpose8x8(t);
+        if constexpr (sizeof(Entry) == 4) {
+          StoreTransposed(t, target + v * kColumns);
         } else {
-          Transpose16x16(t);
-        }
-        for (int i = 0; i < kLanes; ++i) {
-          _mm256_store_si256(reinterpret_cast<__m256i*>(target + (v + i) * kColumns), t[i]);
+          // Pairs of int16 columns become the 32-bit lanes of StoreTransposed:
+          // u[p] holds columns 2p, 2p + 1 for v .. v + 3, u[p + 4] for v + 4 .. v + 7.
+          __m256i u[8];
+#pragma GCC unroll 4
+          for (int p = 0; p < 4; ++p) {
+            u[p] = _mm256_unpacklo_epi16(t[2 * p], t[2 * p + 1]);
+            u[p + 4] = _mm256_unpackhi_epi16(t[2 * p], t[2 * p + 1]);
+          }
+          StoreTransposed(u, target + v * kColumns);
+          StoreTransposed(u + 4, target + (v + 4) * kColumns);
         }
       }
     }

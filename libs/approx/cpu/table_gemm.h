@@ -8,16 +8,17 @@
 //            k, the table row of A[m][k] is indexed by the bytes of row k
 //            of W. It runs everywhere and is the baseline of the benchmark.
 //   kAvx2    expanded rows, for x86-64 CPUs with AVX2 (chosen at run time).
-//            For a block of 16 values of k and 32 columns of W it first
+//            For a block of 8 values of k and 32 columns of W it first
 //            writes, for every one of the 256 possible values of A[m][k],
-//            the 32 products with those columns (16 × 256 × 32 int16 =
-//            256 KB, which stays in a core's L2 cache), 16 columns at a
-//            time by 16×16 transposes of table rows. Then every row m adds,
-//            per k, the 32 products its A[m][k] selects with four widening
-//            vector adds: no lookup per multiply-accumulate at all. Tables
-//            with an entry outside int16 take int32 entries, 8 values of k
-//            and 8×8 transposes: int16 halves the bytes every block writes
-//            and every row reads. Writing a block costs
+//            the 32 products with those columns (8 × 256 × 32 int16 =
+//            128 KB, which stays in a core's L2 cache), 16 columns at a
+//            time by transposing table rows within 128-bit halves. Then
+//            every row m adds, per k, the 32 products its A[m][k] selects
+//            with four widening vector adds: no lookup per
+//            multiply-accumulate at all. Tables with an entry outside int16
+//            take int32 entries, 4 values of k and 8 columns at a time:
+//            int16 halves the bytes every block writes and every row reads.
+//            Writing a block costs
 //            256 products per column and k, and is shared by all rows, so
 //            the GEMM is oriented to share it among the larger of M and N:
 //            when N > M it computes C^T, whose rows are W's columns, with
