@@ -96,7 +96,8 @@ __attribute__((target("avx2"))) void ExpandBlock(const Expansion<Entry>& e, int6
           StoreTransposed(t, target + v * kColumns);
         } else {
           // Pairs of int16 columns become the 32-bit lanes of StoreTransposed:
-          // u[p] holds columns 2p, 2p + 1 for v .. v + 3, u[p + 4] for v + 4 .. v + 7.
+          // for v .. v + 3, u[p] holds pair p (columns 2p, 2p + 1) in its low
+          // half and pair p + 4 in its high half; u[p + 4] the same for v + 4 .. v + 7.
           __m256i u[8];
 #pragma GCC unroll 4
           for (int p = 0; p < 4; ++p) {
