@@ -52,11 +52,11 @@ void ExpectSame(const Multiplier& m, TableKernel kernel, const std::vector<int8_
                            << " N=" << N;
 }
 
-// Shapes with every tail of the avx2 kernel's 32-column and 4- or 8-deep
-// blocks (K = 37 is nine full 4-deep blocks and a tail of 1, or four 8-deep
-// blocks and a tail of 5), in both of its orientations: a tall A
-// (M >= N) shares the expanded blocks of W's columns among A's rows, a wide
-// W (N > M) is computed transposed.
+// Shapes with every column tail and a depth tail of the avx2 kernel's
+// 32-column and 4- or 8-deep blocks (K = 37 is nine full 4-deep blocks and a
+// tail of 1, or four 8-deep blocks and a tail of 5), in both of its
+// orientations: a tall A (M >= N) shares the expanded blocks of W's columns
+// among A's rows, a wide W (N > M) is computed transposed.
 TEST(TableGemmTest, EqualsTheReferenceOnEveryTableShapeAndKernel) {
   std::mt19937 rng(1);
   const std::vector<Multiplier> multipliers = Multipliers();
