@@ -228,7 +228,9 @@ at::Tensor Sums(const Structure& structure, const at::Tensor& a, const at::Tenso
                 std::optional<StructuredEngine> engine, bool as_float) {
   CheckOperands(a, w);
   const std::vector<Int8Term> terms = Terms(structure);
-  const std::vector<U8S8Group> u8s8 = U8S8Groups(terms);
+  // The u8·s8 layout, built only where the choice or the u8·s8 engine needs it.
+  const std::vector<U8S8Group> u8s8 =
+      engine == StructuredEngine::kFloat32 ? std::vector<U8S8Group>{} : U8S8Groups(terms);
   if (!engine) engine = Choose(terms, u8s8);
   TORCH_CHECK(engine.has_value(),
               "the structured GEMM has no engine for this multiplier here: its float32 engine "
