@@ -3,9 +3,11 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "libs/approx/reference_gemm.h"
 
 namespace transaxx::approx {
@@ -56,14 +58,19 @@ __attribute__((target("avx2"))) inline void StoreTransposed(const __m256i t[4], 
   _mm256_store_si256(out + 3 * kStride, _mm256_unpackhi_epi64(hi01, hi23));
 }
 
-// One orientation of the GEMM for the expanded kernel, row-major:
+// One orientation of the GEMM for the expanded kernels, row-major:
 //   out[i][j] = Σ_k lookup[x[k][j] · 256 + s[i][k]]
 // s is rows × depth, x is depth × columns, out is rows × columns. Entry is
-// int32_t, or int16_t when every lookup entry fits it.
-// REQUIRES: columns is a multiple of kColumns; out is 32-byte aligned.
+// int32_t, or int16_t when every lookup entry fits it. The avx2 expansion
+// reads `lookup`; the avx512 one (int16 only) reads the same entries as byte
+// planes, planes[b · 65536 + v · 256 + x] = byte b (0 low, 1 high) of
+// lookup[x · 256 + v], so that the 256 entries of one v are four 64-byte
+// registers per byte.
+// REQUIRES: columns is a multiple of kColumns; out is 64-byte aligned.
 template <typename Entry>
 struct Expansion {
   const Entry* lookup;
+  const uint8_t* planes;
   const uint8_t* s;
   const uint8_t* x;
   int32_t* out;
@@ -147,8 +154,119 @@ __attribute__((target("avx2"))) void AccumulateBlock(const Expansion<Entry>& e, 
   }
 }
 
+// GCC 12's AVX-512 intrinsics start from registers it deliberately leaves
+// undefined, and it then warns of their use once they are inlined here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+// The avx512 kernel's order of a block row's columns, and of the column
+// values that one of its expansion steps indexes: byte (l, b) of those 64
+// values is a column of the first (b < 8) or the second k, such that lane
+// l's bytes 0..7 give entries 8l .. 8l + 7 of the first k's block row (the
+// byte unpacks interleave within 128-bit lanes), bytes 8..15 the same of
+// the second k's, and entry 2j of a block row is column j, entry 2j + 1
+// column 16 + j, so that the accumulation's 16-bit pair sums take the two
+// halves of the row apart (see AccumulateRowsAvx512).
+constexpr std::array<uint8_t, 64> Int16Order() {
+  std::array<uint8_t, 64> order{};
+  for (int l = 0; l < 4; ++l) {
+    for (int b = 0; b < 16; ++b) {
+      const int entry = 8 * l + b % 8;
+      const int column = entry % 2 ? 16 + entry / 2 : entry / 2;
+      order[16 * l + b] = static_cast<uint8_t>((b < 8 ? 0 : 32) + column);
+    }
+  }
+  return order;
+}
+alignas(64) constexpr std::array<uint8_t, 64> kInt16Order = Int16Order();
+
+// ExpandBlock's int16 blocks by byte permutes, in the column order of
+// Int16Order: for each v, the four registers of each byte plane of v are a
+// 256-entry table that vpermi2b indexes with the 64 column values of two
+// values of k (two permutes of 128 entries, chosen by the value's top bit),
+// and byte unpacks join the low and high bytes into entries.
+__attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vnni"))) void ExpandBlockAvx512(
+    const Expansion<int16_t>& e, int64_t k0, int64_t kb, int64_t j0, int16_t* block) {
+  constexpr int kPairs = kDepth<int16_t> / 2;
+  const __m512i order = _mm512_load_si512(kInt16Order.data());
+  // Every pair is computed, so that the loops unroll and the registers stay
+  // registers; pairs past a depth tail index with zeros and store nothing.
+  __m512i index[kPairs];
+  __mmask64 upper[kPairs];
+#pragma GCC unroll 8
+  for (int p = 0; p < kPairs; ++p) {
+    const auto* x = reinterpret_cast<const __m256i*>(e.x + (k0 + 2 * p) * e.columns + j0);
+    const __m256i first = 2 * p < kb ? _mm256_loadu_si256(x) : _mm256_setzero_si256();
+    const __m256i second =
+        2 * p + 1 < kb ? _mm256_loadu_si256(x + e.columns / 32) : _mm256_setzero_si256();
+    index[p] = _mm512_permutexvar_epi8(
+        order, _mm512_inserti64x4(_mm512_castsi256_si512(first), second, 1));
+    upper[p] = _mm512_movepi8_mask(index[p]);
+  }
+  for (int v = 0; v < 256; ++v) {
+    __m512i plane[2][4];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) {
+      plane[i / 4][i % 4] = _mm512_load_si512(e.planes + (i / 4) * 65536 + v * 256 + (i % 4) * 64);
+    }
+#pragma GCC unroll 8
+    for (int p = 0; p < kPairs; ++p) {
+      __m512i bytes[2];
+#pragma GCC unroll 2
+      for (int b = 0; b < 2; ++b) {
+        bytes[b] = _mm512_mask_blend_epi8(
+            upper[p], _mm512_permutex2var_epi8(plane[b][0], index[p], plane[b][1]),
+            _mm512_permutex2var_epi8(plane[b][2], index[p], plane[b][3]));
+      }
+      int16_t* row = block + (2 * p * 256 + v) * kColumns;
+      if (2 * p < kb) _mm512_store_si512(row, _mm512_unpacklo_epi8(bytes[0], bytes[1]));
+      if (2 * p + 1 < kb) {
+        _mm512_store_si512(row + 256 * kColumns, _mm512_unpackhi_epi8(bytes[0], bytes[1]));
+      }
+    }
+  }
+}
+
+// AccumulateBlock with two 16-lane accumulators per row, for blocks in the
+// column order of Int16Order: vpdpwssd adds the products of adjacent 16-bit
+// pairs into 32 bits, so times (1, 0) it adds a row's even entries (columns
+// 0..15) and times (0, 1) its odd ones (16..31), widening without shuffles.
+// kFixedDepth is kb where the compiler may unroll the loop over k for it,
+// else 0.
+template <int64_t kFixedDepth>
+__attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vnni"))) void AccumulateRowsAvx512(
+    const Expansion<int16_t>& e, const int16_t* block, int64_t k0, int64_t kb, int64_t j0) {
+  const int64_t depth = kFixedDepth > 0 ? kFixedDepth : kb;
+  const __m512i even = _mm512_set1_epi32(1), odd = _mm512_set1_epi32(1 << 16);
+  for (int64_t i = 0; i < e.rows; ++i) {
+    int32_t* out = e.out + i * e.columns + j0;
+    __m512i acc0 = _mm512_load_si512(out), acc1 = _mm512_load_si512(out + 16);
+    const uint8_t* s = e.s + i * e.depth + k0;
+#pragma GCC unroll 8
+    for (int64_t kk = 0; kk < depth; ++kk) {
+      const __m512i pairs = _mm512_load_si512(block + (kk * 256 + s[kk]) * kColumns);
+      acc0 = _mm512_dpwssd_epi32(acc0, pairs, even);
+      acc1 = _mm512_dpwssd_epi32(acc1, pairs, odd);
+    }
+    _mm512_store_si512(out, acc0);
+    _mm512_store_si512(out + 16, acc1);
+  }
+}
+
+void AccumulateBlockAvx512(const Expansion<int16_t>& e, const int16_t* block, int64_t k0,
+                           int64_t kb, int64_t j0) {
+  if (kb == kDepth<int16_t>) {
+    AccumulateRowsAvx512<kDepth<int16_t>>(e, block, k0, kb, j0);
+  } else {
+    AccumulateRowsAvx512<0>(e, block, k0, kb, j0);
+  }
+}
+
+#pragma GCC diagnostic pop
+
 // Adds the expansion's sums to e.out (zero it first for the plain sums).
-template <typename Entry>
+template <TableKernel kKernel, typename Entry>
 void RunExpansion(const Expansion<Entry>& e) {
   const int64_t blocks = e.columns / kColumns;
   constexpr int64_t depth = kDepth<Entry>;
@@ -160,8 +278,13 @@ void RunExpansion(const Expansion<Entry>& e) {
     for (int64_t b = 0; b < blocks; ++b) {
       for (int64_t k0 = 0; k0 < e.depth; k0 += depth) {
         const int64_t kb = std::min(depth, e.depth - k0);
-        ExpandBlock(e, k0, kb, b * kColumns, block);
-        AccumulateBlock(e, block, k0, kb, b * kColumns);
+        if constexpr (kKernel == TableKernel::kAvx512) {  // int16 entries only
+          ExpandBlockAvx512(e, k0, kb, b * kColumns, block);
+          AccumulateBlockAvx512(e, block, k0, kb, b * kColumns);
+        } else {
+          ExpandBlock(e, k0, kb, b * kColumns, block);
+          AccumulateBlock(e, block, k0, kb, b * kColumns);
+        }
       }
     }
   }
@@ -186,30 +309,52 @@ void Transpose(const T* in, int64_t rows, int64_t cols, int64_t in_stride, T* ou
   }
 }
 
-// The expanded kernel: oriented so that the larger of M and N is the
+// The expanded kernels: oriented so that the larger of M and N is the
 // expansion's rows, which share every block.
-template <typename Entry>
-void Avx2Gemm(const int32_t* table, const int8_t* A, const int8_t* W, int32_t* C, int64_t M,
-              int64_t K, int64_t N) {
+template <TableKernel kKernel, typename Entry>
+void ExpandedGemm(const int32_t* table, const int8_t* A, const int8_t* W, int32_t* C, int64_t M,
+                  int64_t K, int64_t N) {
   const bool transposed = N > M;
   const int64_t rows = transposed ? N : M;
   const int64_t columns = transposed ? M : N;
   const int64_t padded = (columns + kColumns - 1) / kColumns * kColumns;
   std::vector<uint8_t> x(static_cast<size_t>(K * padded), 0);
   std::vector<uint8_t> s;
-  // lookup[x · 256 + s]: the table itself when transposed (x = a, s = w),
-  // its transpose otherwise (x = w, s = a).
-  std::vector<Entry> lookup(65536);
-  for (int a = 0; a < 256; ++a) {
-    for (int w = 0; w < 256; ++w) {
-      lookup[transposed ? a * 256 + w : w * 256 + a] = static_cast<Entry>(table[TableIndex(a, w)]);
+  // The entry of streamed value v and column value x: the table itself when
+  // transposed (x = a, v = w), its transpose otherwise (x = w, v = a).
+  const auto entry = [&](int x, int v) {
+    return static_cast<Entry>(table[transposed ? TableIndex(x, v) : TableIndex(v, x)]);
+  };
+  std::vector<Entry> lookup;
+  std::vector<CacheLine> planes;
+  if constexpr (kKernel == TableKernel::kAvx512) {
+    static_assert(sizeof(Entry) == 2, "the avx512 kernel expands int16 entries only");
+    planes.resize(2 * 65536 / sizeof(CacheLine));
+    auto* bytes = reinterpret_cast<uint8_t*>(planes.data());
+    for (int v = 0; v < 256; ++v) {
+      for (int xv = 0; xv < 256; ++xv) {
+        const auto value = static_cast<uint16_t>(entry(xv, v));
+        bytes[v * 256 + xv] = static_cast<uint8_t>(value);
+        bytes[65536 + v * 256 + xv] = static_cast<uint8_t>(value >> 8);
+      }
+    }
+  } else {
+    lookup.resize(65536);
+    for (int xv = 0; xv < 256; ++xv) {
+      for (int v = 0; v < 256; ++v) lookup[xv * 256 + v] = entry(xv, v);
     }
   }
   const auto* a_bytes = reinterpret_cast<const uint8_t*>(A);
   const auto* w_bytes = reinterpret_cast<const uint8_t*>(W);
   std::vector<CacheLine> out(static_cast<size_t>(rows * padded / 16));
-  Expansion<Entry> e{lookup.data(), a_bytes, x.data(), reinterpret_cast<int32_t*>(out.data()),
-                     rows, K, padded};
+  Expansion<Entry> e{lookup.data(),
+                     reinterpret_cast<const uint8_t*>(planes.data()),
+                     a_bytes,
+                     x.data(),
+                     reinterpret_cast<int32_t*>(out.data()),
+                     rows,
+                     K,
+                     padded};
   if (transposed) {
     // C^T = W^T (x) A^T: s = W^T, x = A^T.
     s.resize(static_cast<size_t>(N * K));
@@ -219,7 +364,7 @@ void Avx2Gemm(const int32_t* table, const int8_t* A, const int8_t* W, int32_t* C
   } else {
     for (int64_t k = 0; k < K; ++k) std::copy_n(w_bytes + k * N, N, x.data() + k * padded);
   }
-  RunExpansion(e);
+  RunExpansion<kKernel>(e);
   if (transposed) {
     Transpose(e.out, N, M, padded, C, N);
   } else {
@@ -229,14 +374,44 @@ void Avx2Gemm(const int32_t* table, const int8_t* A, const int8_t* W, int32_t* C
 
 }  // namespace
 
+bool TableKernelSupported(TableKernel kernel) {
+  switch (kernel) {
+    case TableKernel::kScalar:
+      return true;
+    case TableKernel::kAvx2:
+      return __builtin_cpu_supports("avx2");
+    case TableKernel::kAvx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vnni");
+  }
+  return false;
+}
+
 TableKernel BestTableKernel() {
-  static const TableKernel best =
-      __builtin_cpu_supports("avx2") ? TableKernel::kAvx2 : TableKernel::kScalar;
+  static const TableKernel best = [] {
+    for (TableKernel kernel : {TableKernel::kAvx512, TableKernel::kAvx2}) {
+      if (TableKernelSupported(kernel)) return kernel;
+    }
+    return TableKernel::kScalar;
+  }();
   return best;
 }
 
 const char* TableKernelName(TableKernel kernel) {
-  return kernel == TableKernel::kAvx2 ? "avx2" : "scalar";
+  switch (kernel) {
+    case TableKernel::kScalar:
+      return "scalar";
+    case TableKernel::kAvx2:
+      return "avx2";
+    case TableKernel::kAvx512:
+      return "avx512";
+  }
+  return "unknown";
+}
+
+TableKernel TableKernelFor(const Multiplier& multiplier, TableKernel kernel) {
+  return kernel == TableKernel::kAvx512 && ExpandedEntryBits(multiplier) == 32 ? TableKernel::kAvx2
+                                                                               : kernel;
 }
 
 int ExpandedEntryBits(const Multiplier& multiplier) {
@@ -250,17 +425,26 @@ int ExpandedEntryBits(const Multiplier& multiplier) {
 absl::Status ApproxGemmTable(const Multiplier& multiplier, const int8_t* A, const int8_t* W,
                              int32_t* C, int64_t M, int64_t K, int64_t N, TableKernel kernel) {
   if (absl::Status s = CheckGemmArguments(multiplier, A, W, C, M, K, N); !s.ok()) return s;
+  if (!TableKernelSupported(kernel)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the ", TableKernelName(kernel), " table kernel needs a CPU with ",
+                     kernel == TableKernel::kAvx2 ? "AVX2" : "AVX-512 F, BW, VBMI and VNNI"));
+  }
   const int32_t* table = multiplier.int8_table().data();
-  if (kernel == TableKernel::kAvx2) {
-    if (!__builtin_cpu_supports("avx2")) {
-      return absl::FailedPreconditionError("the avx2 table kernel needs a CPU with AVX2");
-    }
-    if (ExpandedEntryBits(multiplier) == 16) {
-      Avx2Gemm<int16_t>(table, A, W, C, M, K, N);
-    } else {
-      Avx2Gemm<int32_t>(table, A, W, C, M, K, N);
-    }
-    return absl::OkStatus();
+  const bool int16 = ExpandedEntryBits(multiplier) == 16;
+  switch (TableKernelFor(multiplier, kernel)) {
+    case TableKernel::kAvx512:
+      ExpandedGemm<TableKernel::kAvx512, int16_t>(table, A, W, C, M, K, N);
+      return absl::OkStatus();
+    case TableKernel::kAvx2:
+      if (int16) {
+        ExpandedGemm<TableKernel::kAvx2, int16_t>(table, A, W, C, M, K, N);
+      } else {
+        ExpandedGemm<TableKernel::kAvx2, int32_t>(table, A, W, C, M, K, N);
+      }
+      return absl::OkStatus();
+    case TableKernel::kScalar:
+      break;
   }
 #pragma omp parallel for schedule(static)
   for (int64_t m = 0; m < M; ++m) ScalarRow(table, A + m * K, W, C + m * N, K, N);

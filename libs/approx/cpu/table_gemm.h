@@ -3,29 +3,42 @@
 // reference (reference_gemm.h), bit for bit, from the int8 table.
 //
 // Variants:
-//   kScalar  one table lookup per multiply-accumulate, the way AdaPT and
-//            TransAxx emulate approximate layers: for each row m and each
-//            k, the table row of A[m][k] is indexed by the bytes of row k
-//            of W. It runs everywhere and is the baseline of the benchmark.
-//   kAvx2    expanded rows, for x86-64 CPUs with AVX2 (chosen at run time).
-//            For a block of 8 values of k and 32 columns of W it first
-//            writes, for every one of the 256 possible values of A[m][k],
-//            the 32 products with those columns (8 × 256 × 32 int16 =
-//            128 KB, which stays in a core's L2 cache), 16 columns at a
-//            time by transposing table rows within 128-bit halves. Then
-//            every row m adds, per k, the 32 products its A[m][k] selects
-//            with four widening vector adds: no lookup per
-//            multiply-accumulate at all. Tables with an entry outside int16
-//            take int32 entries, 4 values of k and 8 columns at a time:
-//            int16 halves the bytes every block writes and every row reads.
-//            Writing a block costs
-//            256 products per column and k, and is shared by all rows, so
-//            the GEMM is oriented to share it among the larger of M and N:
-//            when N > M it computes C^T, whose rows are W's columns, with
-//            the operands' roles in the table swapped.
+//   kScalar      one table lookup per multiply-accumulate, the way AdaPT and
+//                TransAxx emulate approximate layers: for each row m and
+//                each k, the table row of A[m][k] is indexed by the bytes of
+//                row k of W. It runs everywhere and is the baseline of the
+//                benchmark.
+//   kAvx2        expanded rows, for x86-64 CPUs with AVX2. For a block of 8
+//                values of k and 32 columns of W it first writes, for every
+//                one of the 256 possible values of A[m][k], the 32 products
+//                with those columns (8 × 256 × 32 int16 = 128 KB, which stays
+//                in a core's L2 cache), 16 columns at a time by transposing
+//                table rows within 128-bit halves. Then every row m adds,
+//                per k, the 32 products its A[m][k] selects with four
+//                widening vector adds: no lookup per multiply-accumulate at
+//                all. Tables with an entry outside int16 take int32 entries,
+//                4 values of k and 8 columns at a time: int16 halves the
+//                bytes every block writes and every row reads. Writing a
+//                block costs 256 products per column and k, and is shared by
+//                all rows, so the GEMM is oriented to share it among the
+//                larger of M and N: when N > M it computes C^T, whose rows
+//                are W's columns, with the operands' roles in the table
+//                swapped.
+//   kAvx512      the same blocks and orientation, for CPUs with AVX-512 F,
+//                BW, VBMI and VNNI, and int16 entries (tables with int32
+//                ones run as kAvx2 runs them: expanding them this way
+//                measured no faster). A block is written by byte permutes
+//                instead of transposes: for each of the 256 values, the low
+//                and the high bytes of its entries with all 256 column
+//                values fill four 64-byte registers each, which vpermi2b
+//                indexes with 64 column values at a time (32 columns of two
+//                values of k), and byte unpacks join them into entries. Rows
+//                add their 32 products per k with two vpdpwssd, which widen
+//                16-bit entries into 32-bit sums without shuffles.
+// The fastest variant the CPU runs is chosen at run time.
 // Integer sums are exact and their order does not change them, so every
 // variant equals the reference. Work is spread over OpenMP threads by rows
-// (kScalar) or by 32-column blocks (kAvx2).
+// (kScalar) or by 32-column blocks (the expanded variants).
 //
 // Thread-safety: reentrant.
 #ifndef TRANSAXX_LIBS_APPROX_CPU_TABLE_GEMM_H_
@@ -38,14 +51,19 @@
 
 namespace transaxx::approx {
 
-enum class TableKernel { kScalar, kAvx2 };
+enum class TableKernel { kScalar, kAvx2, kAvx512 };
 
+// Whether this CPU has the instructions `kernel` needs.
+bool TableKernelSupported(TableKernel kernel);
 // The fastest variant this CPU runs.
 TableKernel BestTableKernel();
-// "scalar" or "avx2".
+// "scalar", "avx2" or "avx512".
 const char* TableKernelName(TableKernel kernel);
+// The variant that computes `multiplier`'s GEMMs when `kernel` is asked for:
+// `kernel`, except kAvx2 for kAvx512 and int32 entries.
+TableKernel TableKernelFor(const Multiplier& multiplier, TableKernel kernel);
 
-// Bits of the avx2 kernel's expanded entries for `multiplier`: 16 when every
+// Bits of the expanded kernels' entries for `multiplier`: 16 when every
 // entry of its int8 table fits int16 (every 8-bit product table does), 32
 // otherwise.
 int ExpandedEntryBits(const Multiplier& multiplier);

@@ -524,10 +524,11 @@ std::string CpuGemmKernel(const Multiplier& multiplier) {
   if (const std::optional<StructuredEngine> engine = ChosenStructuredEngine(*structure)) {
     return StructuredEngineName(*engine);
   }
-  // Only the avx2 kernel expands the table into entries of a width.
-  if (BestTableKernel() == TableKernel::kScalar) return "table kernel (scalar)";
-  return std::string("table kernel (avx2, int") + std::to_string(ExpandedEntryBits(multiplier)) +
-         " entries)";
+  // Only the expanded kernels store the table's entries at a width.
+  const TableKernel kernel = TableKernelFor(multiplier, BestTableKernel());
+  if (kernel == TableKernel::kScalar) return "table kernel (scalar)";
+  return std::string("table kernel (") + TableKernelName(kernel) + ", int" +
+         std::to_string(ExpandedEntryBits(multiplier)) + " entries)";
 }
 
 at::Tensor ApproxLinear(const at::Tensor& input, const at::Tensor& weight,

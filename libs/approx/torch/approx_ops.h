@@ -111,7 +111,7 @@ at::Tensor ApproxGemmInt8(const Multiplier& multiplier, const at::Tensor& a, con
 
 // What ApproxGemmInt8 runs for `multiplier` on this machine's CPU now, for
 // people: "u8·s8 GEMM (FBGEMM)", "float32 GEMM" (structured_gemm.h) or
-// "table kernel (avx2, int16 entries)" (cpu/table_gemm.h).
+// "table kernel (avx512, int16 entries)" (cpu/table_gemm.h).
 // c10::Error when the structure analysis fails.
 std::string CpuGemmKernel(const Multiplier& multiplier);
 
