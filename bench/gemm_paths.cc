@@ -7,11 +7,13 @@
 //   - float32 torch::linear (what the exact model's layer costs);
 //   - the exact int8 GEMM (the structured path of `exact`) on each engine of
 //     the structured GEMM: float32, and u8·s8 where FBGEMM runs (where a
-//     full-range a·b takes two runs of depth K, so twice its GMAC/s is the
-//     engine's rate per run);
+//     full-range a·b takes one run of depth K with VNNI and two without,
+//     so that without VNNI twice its GMAC/s is the engine's rate per run);
 //   - the scalar table kernel, one lookup per multiply-accumulate, the way
 //     AdaPT and TransAxx emulate approximate layers (its cost does not
-//     depend on the table; measured with the first table multiplier).
+//     depend on the table; measured with the first table multiplier);
+//   - for table multipliers, where the CPU's best table kernel is not avx2
+//     (avx512), the avx2 kernel on the same operands.
 // Per multiplier it reports the GEMM alone (int8 operands in, int32 sums
 // out) with its throughput (and, where the structured GEMM chose u8·s8, its
 // speedup over the float32 engine on the same operands), and the whole
@@ -105,6 +107,8 @@ struct Row {
   double gemm_ms = 0, layer_ms = 0;
   // The float32 engine's GEMM, where the structured GEMM chose u8·s8.
   double float_engine_ms = 0;
+  // The avx2 table kernel, where it is not the one a table row runs.
+  double avx2_ms = 0;
 };
 
 struct ShapeResult {
@@ -181,6 +185,15 @@ ShapeResult Measure(const std::vector<Multiplier>& multipliers, const Layer& lay
       std::exit(1);
     }
     row.gemm_ms = MedianMs(run_fast, repeats);
+    if (!row.structured && TableKernelFor(m, BestTableKernel()) != TableKernel::kAvx2 &&
+        TableKernelSupported(TableKernel::kAvx2)) {
+      row.avx2_ms = MedianMs(
+          [&] {
+            Check(ApproxGemmTable(m, a.data_ptr<int8_t>(), w.data_ptr<int8_t>(),
+                                  fast.data_ptr<int32_t>(), r.m, r.k, r.n, TableKernel::kAvx2));
+          },
+          repeats);
+    }
     if (row.structured && ChosenStructuredEngine(structure) == StructuredEngine::kU8S8) {
       row.float_engine_ms = MedianMs(
           [&] { StructuredGemmInt8(structure, a, w, StructuredEngine::kFloat32); }, repeats);
@@ -202,24 +215,26 @@ void PrintShape(const ShapeResult& s) {
               "float32 %.2f ms (%.1f GMAC/s)",
               s.linear_ms, Gmacs(s, s.linear_ms), s.exact_ms, Gmacs(s, s.exact_ms));
   if (s.exact_u8s8_ms > 0) {
-    std::printf(", on u8·s8 %.2f ms (%.1f GMAC/s, two runs)", s.exact_u8s8_ms,
-                Gmacs(s, s.exact_u8s8_ms));
+    std::printf(", on u8·s8 %.2f ms (%.1f GMAC/s, %s)", s.exact_u8s8_ms, Gmacs(s, s.exact_u8s8_ms),
+                U8S8PairSumsSaturate() ? "two runs" : "one run");
   }
   if (s.scalar_ms > 0) {
     std::printf("; scalar table kernel %.2f ms (%.2f GMAC/s)", s.scalar_ms, Gmacs(s, s.scalar_ms));
   }
   std::printf(".\n\n| multiplier | path | GEMM ms | GMAC/s | × scalar table kernel | "
-              "× float32 engine | layer ms | layer / float32 linear |\n"
-              "|---|---|---:|---:|---:|---:|---:|---:|\n");
+              "× float32 engine | × avx2 table kernel | layer ms | layer / float32 linear |\n"
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const Row& row : s.rows) {
     // The scalar kernel is measured only for shapes with a table-path row.
     const std::string speedup =
         s.scalar_ms > 0 ? absl::StrFormat("%.1fx", s.scalar_ms / row.gemm_ms) : "";
     const std::string over_float =
         row.float_engine_ms > 0 ? absl::StrFormat("%.2fx", row.float_engine_ms / row.gemm_ms) : "";
-    std::printf("| %s | %s | %.2f | %.2f | %s | %s | %.2f | %.2f |\n", row.id.c_str(),
+    const std::string over_avx2 =
+        row.avx2_ms > 0 ? absl::StrFormat("%.2fx", row.avx2_ms / row.gemm_ms) : "";
+    std::printf("| %s | %s | %.2f | %.2f | %s | %s | %s | %.2f | %.2f |\n", row.id.c_str(),
                 row.path.c_str(), row.gemm_ms, Gmacs(s, row.gemm_ms), speedup.c_str(),
-                over_float.c_str(), row.layer_ms, row.layer_ms / s.linear_ms);
+                over_float.c_str(), over_avx2.c_str(), row.layer_ms, row.layer_ms / s.linear_ms);
   }
   std::printf("\n");
 }
@@ -277,13 +292,18 @@ int Main() {
   }
 
   std::printf("# Approximate GEMM on the CPU: fast paths against the baselines\n\n");
+  const char* pair_sums = !U8S8GemmAvailable()     ? "none (FBGEMM does not run here)"
+                          : U8S8PairSumsSaturate() ? "saturating int16 (no VNNI)"
+                                                   : "int32 (VNNI)";
   std::printf("Command: `./run bench gemm` (gemm_paths --threads %d --repeats %d --batches %s). "
-              "CPU: %s, %d threads; table kernel variant: %s. Median wall time of %d runs after a "
-              "warm-up; GMAC/s = M·K·N / time. Operands: uniform random int8 (GEMM), normal "
-              "floats (layer, per-channel weight scales). Every fast result was checked equal to "
-              "the reference on the first %" PRId64 " rows.\n\n",
+              "CPU: %s, %d threads; table kernel variant: %s; FBGEMM's u8·s8 pair sums: %s. "
+              "Median wall time of %d runs after a warm-up; GMAC/s = M·K·N / time. Operands: "
+              "uniform random int8 (GEMM), normal floats (layer, per-channel weight scales). "
+              "Every fast result was checked equal to the reference on the first %" PRId64
+              " rows.\n\n",
               threads, repeats, absl::StrJoin(absl::GetFlag(FLAGS_batches), ",").c_str(),
-              CpuName().c_str(), threads, TableKernelName(BestTableKernel()), repeats, kTokens);
+              CpuName().c_str(), threads, TableKernelName(BestTableKernel()), pair_sums, repeats,
+              kTokens);
   PrintGoals(shapes);
   for (const ShapeResult& s : shapes) PrintShape(s);
   return 0;

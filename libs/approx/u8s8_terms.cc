@@ -59,12 +59,14 @@ bool AllZero(const std::array<int8_t, 256>& map) {
 
 }  // namespace
 
-std::vector<U8S8Group> U8S8Groups(const std::vector<Int8Term>& terms) {
+std::vector<U8S8Group> U8S8Groups(const std::vector<Int8Term>& terms, bool saturating_pairs) {
+  // Without saturation every term runs alone, whatever its products.
+  const auto alone = [&](const Shaped& s) { return !saturating_pairs || PairFits(s, s); };
   std::map<uint32_t, std::vector<Shaped>> by_weight;
   for (const Int8Term& t : terms) {
     if (t.weight == 0 || AllZero(t.a_map) || AllZero(t.b_map)) continue;
     Shaped shaped = Shape(t, false);
-    if (!PairFits(shaped, shaped)) {
+    if (!alone(shaped)) {
       const Shaped divided = Shape(t, true);
       if (PairFits(divided, divided)) shaped = divided;
     }
@@ -77,7 +79,7 @@ std::vector<U8S8Group> U8S8Groups(const std::vector<Int8Term>& terms) {
     for (const Shaped& s : shaped) group.terms.push_back(s.term);
     std::vector<bool> placed(shaped.size(), false);
     for (size_t big = 0; big < shaped.size(); ++big) {
-      if (PairFits(shaped[big], shaped[big])) continue;
+      if (alone(shaped[big])) continue;
       placed[big] = true;
       int partner = -1;
       for (size_t small = 0; small < shaped.size() && partner < 0; ++small) {

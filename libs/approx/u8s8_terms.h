@@ -1,17 +1,19 @@
 // The int8 terms of a structured multiplier (int8_terms.h) laid out for
 // u8·s8 GEMMs with int32 sums, such as FBGEMM's, which LibTorch ships for
-// x86 CPUs. Without VNNI, their AVX2 and AVX-512 kernels multiply unsigned
-// by signed bytes with vpmaddubsw, which adds the products at depths 2i and
-// 2i + 1 in saturating int16 before they reach the int32 sum: a sum is exact
-// only while every such pair stays within -32768..32767. The layout keeps
-// every pair there:
+// x86 CPUs. With VNNI, their kernels add four u8·s8 products at a time into
+// the int32 sum (vpdpbusd), and every term runs alone. Without VNNI, their
+// AVX2 and AVX-512 kernels multiply unsigned by signed bytes with
+// vpmaddubsw, which adds the products at depths 2i and 2i + 1 in saturating
+// int16 before they reach the int32 sum: a sum is exact only while every
+// such pair stays within -32768..32767. The saturating layout keeps every
+// pair there:
 //   - A term's a side becomes unsigned, u(a) = a_map(a) / 2^p + offset in
 //     0..255, and its b side s(b) = b_map(b) / 2^q. The powers of two p and
 //     q (common factors of all the map's values) move into the weight only
 //     where the term's pairs would not fit otherwise, as for masking
 //     multipliers' (a & ~1) = 2·(a >> 1): elsewhere they would part a term
 //     from the partners of its group. The offset's share, offset · Σ_k
-//     s(W[k][n]), comes off column n after the GEMM.
+//     s(W[k][n]), comes off column n after the GEMM (in both layouts).
 //   - A term whose products, two in a row, fit int16 runs alone: its K
 //     depths in a row, and a zero depth after an odd K, so that the next
 //     run starts on a pair.
@@ -22,7 +24,8 @@
 // So the identity term of a low-rank multiplier takes one of the small
 // separable terms along (theirs are single digits on the shared tables),
 // and R + 1 terms cost R + 1 runs of depth K, as R + 1 terms do in float32;
-// an exact multiplier's full-range a·b costs two.
+// an exact multiplier's full-range a·b costs two, where with VNNI it costs
+// one.
 //
 // Thread-safety: pure functions; the structs are plain values.
 #ifndef TRANSAXX_LIBS_APPROX_U8S8_TERMS_H_
@@ -57,11 +60,13 @@ struct U8S8Group {
   std::vector<U8S8Run> runs;
 };
 
-// The groups of `terms`, every pair of adjacent depths within int16, with
+// The groups of `terms`, with
 // Σ_g weight_g · (group g's sums) = Σ_t weight_t · (a_map_t(A) · b_map_t(W))
-// modulo 2^32 for every A and W. Terms of weight 0 or with an all-zero map
-// add nothing and are left out.
-std::vector<U8S8Group> U8S8Groups(const std::vector<Int8Term>& terms);
+// modulo 2^32 for every A and W: with `saturating_pairs` (a GEMM that adds
+// the products at depths 2i and 2i + 1 in saturating int16) every such pair
+// within int16, else every term alone in a run. Terms of weight 0 or with
+// an all-zero map add nothing and are left out.
+std::vector<U8S8Group> U8S8Groups(const std::vector<Int8Term>& terms, bool saturating_pairs);
 
 // Depth of one run for operands K deep: K or K + 1 alone, 2·K interleaved.
 int64_t U8S8RunDepth(const U8S8Run& run, int64_t K);

@@ -1,11 +1,15 @@
 // The structured GEMM against the table-lookup reference, bit for bit, for
 // every shared EvoApprox table and default built-in family that has an
-// exact structure, on random and on extreme operands.
+// exact structure, on random and on extreme operands. The u8·s8 engine runs
+// under FBGEMM's own instruction set and, where that has VNNI, again forced
+// to AVX2, so that both of its layouts (u8s8_terms.h) run on real kernels.
 #include "libs/approx/torch/structured_gemm.h"
 
 #include <ATen/ATen.h>
+#include <fbgemm/Utils.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <random>
 #include <string>
@@ -65,25 +69,49 @@ std::vector<std::optional<StructuredEngine>> Engines() {
   return engines;
 }
 
-// Both entry points of every engine: the int32 sums, and the float32 ones
-// equal to their conversion.
-void ExpectSame(const Multiplier& m, const at::Tensor& a, const at::Tensor& w) {
+// Runs `body(forced)` under FBGEMM's own instruction set (forced false),
+// then, where that has VNNI, under AVX2 (forced true), whose pair sums
+// saturate.
+void ForEachFbgemmIsa(const std::function<void(bool forced)>& body) {
+  body(false);
+  if (U8S8GemmAvailable() && !U8S8PairSumsSaturate()) {
+    fbgemm::fbgemmForceIsa(fbgemm::inst_set_t::avx2);
+    EXPECT_TRUE(U8S8PairSumsSaturate());
+    body(true);
+    fbgemm::fbgemmForceIsa(fbgemm::inst_set_t::anyarch);
+    EXPECT_FALSE(U8S8PairSumsSaturate());
+  }
+}
+
+// Both entry points of `engine` (nullopt: the chosen one): the int32 sums,
+// and the float32 ones equal to their conversion. `isa` names FBGEMM's.
+void ExpectSame(const Multiplier& m, const at::Tensor& a, const at::Tensor& w,
+                std::optional<StructuredEngine> engine, const std::string& isa) {
   const Structure& structure = **CachedStructure(m);
   const at::Tensor expected = Reference(m, a, w);
-  for (const std::optional<StructuredEngine> engine : Engines()) {
-    const std::string name = engine ? StructuredEngineName(*engine) : "chosen engine";
-    const at::Tensor fast = StructuredGemmInt8(structure, a, w, engine);
-    ASSERT_EQ(fast.scalar_type(), at::kInt);
-    EXPECT_TRUE(at::equal(fast, expected))
-        << m.id() << " (" << structure.Describe() << "), " << name << ": " << a.sizes() << " x "
-        << w.sizes() << ", max |difference| "
-        << (fast.to(at::kLong) - expected.to(at::kLong)).abs().max().item<int64_t>();
-    const at::Tensor as_float = StructuredGemmFloat(structure, a, w, engine);
-    ASSERT_EQ(as_float.scalar_type(), at::kFloat);
-    // Bit patterns, so that -0.0 for +0.0 shows.
-    EXPECT_TRUE(at::equal(as_float.view(at::kInt), expected.to(at::kFloat).view(at::kInt)))
-        << m.id() << " as float32, " << name << ": " << a.sizes() << " x " << w.sizes();
-  }
+  const std::string name = (engine ? StructuredEngineName(*engine) : "chosen engine") + isa;
+  const at::Tensor fast = StructuredGemmInt8(structure, a, w, engine);
+  ASSERT_EQ(fast.scalar_type(), at::kInt);
+  EXPECT_TRUE(at::equal(fast, expected))
+      << m.id() << " (" << structure.Describe() << "), " << name << ": " << a.sizes() << " x "
+      << w.sizes() << ", max |difference| "
+      << (fast.to(at::kLong) - expected.to(at::kLong)).abs().max().item<int64_t>();
+  const at::Tensor as_float = StructuredGemmFloat(structure, a, w, engine);
+  ASSERT_EQ(as_float.scalar_type(), at::kFloat);
+  // Bit patterns, so that -0.0 for +0.0 shows.
+  EXPECT_TRUE(at::equal(as_float.view(at::kInt), expected.to(at::kFloat).view(at::kInt)))
+      << m.id() << " as float32, " << name << ": " << a.sizes() << " x " << w.sizes();
+}
+
+// Every engine that runs here, the u8·s8 one under each instruction set of
+// ForEachFbgemmIsa.
+void ExpectSame(const Multiplier& m, const at::Tensor& a, const at::Tensor& w) {
+  ForEachFbgemmIsa([&](bool forced) {
+    for (const std::optional<StructuredEngine> engine : Engines()) {
+      if (forced && engine == StructuredEngine::kFloat32) continue;
+      ExpectSame(m, a, w, engine, forced ? " (FBGEMM forced to AVX2)" : "");
+    }
+  });
 }
 
 TEST(StructuredGemmTest, CoversTheSharedTablesAndBuiltins) {
@@ -213,45 +241,55 @@ class MatmulPrecision {
   ~MatmulPrecision() { at::globalContext().setFloat32MatmulPrecision("highest"); }
 };
 
-// u8·s8 for every multiplier whose runs are no more than its float32 terms:
-// all shared structured tables but the exact ones, whose full-range a·b
-// takes two runs. Built-in low-rank families with large separable terms
-// (perforation, DRUM, RoBA, Kulkarni) stay on float32.
+// u8·s8 for every multiplier whose runs are no more than its float32 terms.
+// With saturating pairs: all shared structured tables but the exact ones,
+// whose full-range a·b takes two runs, and not the built-in low-rank
+// families with large separable terms (perforation, DRUM, RoBA, Kulkarni).
+// With VNNI, where every term is one run: all of them.
 TEST(StructuredGemmTest, ChoosesU8S8WhereItTakesNoMoreRuns) {
   if (!U8S8GemmAvailable()) GTEST_SKIP() << "FBGEMM does not support this CPU";
-  int shared = 0;
-  for (const Multiplier& m : StructuredMultipliers()) {
-    if (m.id().rfind("evo:", 0) != 0) continue;
-    ++shared;
-    const Structure& structure = **CachedStructure(m);
-    const bool exact = structure.path == KernelPath::kExactInt8;
-    EXPECT_EQ(ChosenStructuredEngine(structure),
-              exact ? StructuredEngine::kFloat32 : StructuredEngine::kU8S8)
-        << m.id() << " (" << structure.Describe() << ")";
-  }
-  EXPECT_GE(shared, 13);
-  for (const char* id : {"roba", "kulkarni", "perf:m=2", "drum:k=4"}) {
-    EXPECT_EQ(ChosenStructuredEngine(**CachedStructure(*MakeBuiltin(id))),
-              StructuredEngine::kFloat32)
-        << id;
-  }
+  ForEachFbgemmIsa([](bool) {
+    const bool saturating = U8S8PairSumsSaturate();
+    int shared = 0;
+    for (const Multiplier& m : StructuredMultipliers()) {
+      if (m.id().rfind("evo:", 0) != 0) continue;
+      ++shared;
+      const Structure& structure = **CachedStructure(m);
+      const bool exact = structure.path == KernelPath::kExactInt8;
+      EXPECT_EQ(ChosenStructuredEngine(structure),
+                exact && saturating ? StructuredEngine::kFloat32 : StructuredEngine::kU8S8)
+          << m.id() << " (" << structure.Describe() << "), saturating " << saturating;
+    }
+    EXPECT_GE(shared, 13);
+    for (const char* id : {"roba", "kulkarni", "perf:m=2", "drum:k=4"}) {
+      EXPECT_EQ(ChosenStructuredEngine(**CachedStructure(*MakeBuiltin(id))),
+                saturating ? StructuredEngine::kFloat32 : StructuredEngine::kU8S8)
+          << id << ", saturating " << saturating;
+    }
+  });
   Structure table;
   table.path = KernelPath::kTable;
   EXPECT_FALSE(ChosenStructuredEngine(table).has_value());
 }
 
 // Reduced float32 precision stops the float32 engine only: an exact
-// multiplier takes the table kernel, a masking one stays on u8·s8.
+// multiplier takes the table kernel (or u8·s8, with VNNI), a masking one
+// stays on u8·s8.
 TEST(StructuredGemmTest, ReducedFloatPrecisionStopsTheFloatEngine) {
   ASSERT_TRUE(FloatMatmulIsIeee());
   std::mt19937 rng(23);
   const Multiplier exact = *MakeBuiltin("exact"), mask = *MakeBuiltin("mask:a=3,b=3");
   const at::Tensor a = RandomInt8(rng, 9, 700), w = RandomInt8(rng, 700, 7);
+  const bool exact_on_u8s8 = U8S8GemmAvailable() && !U8S8PairSumsSaturate();
   for (const char* precision : {"high", "medium"}) {
     const MatmulPrecision reduced(precision);
     EXPECT_FALSE(FloatMatmulIsIeee()) << precision;
-    EXPECT_FALSE(ChosenStructuredEngine(**CachedStructure(exact)).has_value());
-    EXPECT_THROW(StructuredGemmInt8(**CachedStructure(exact), a, w), c10::Error);
+    if (exact_on_u8s8) {
+      EXPECT_EQ(ChosenStructuredEngine(**CachedStructure(exact)), StructuredEngine::kU8S8);
+    } else {
+      EXPECT_FALSE(ChosenStructuredEngine(**CachedStructure(exact)).has_value());
+      EXPECT_THROW(StructuredGemmInt8(**CachedStructure(exact), a, w), c10::Error);
+    }
     EXPECT_THROW(StructuredGemmInt8(**CachedStructure(mask), a, w, StructuredEngine::kFloat32),
                  c10::Error);
     for (const Multiplier& m : {exact, mask}) {

@@ -1,9 +1,9 @@
-// The u8·s8 layout of the int8 terms against the reference GEMM, bit for
-// bit, computed the way AVX2 and AVX-512 kernels without VNNI compute it:
+// Both u8·s8 layouts of the int8 terms against the reference GEMM, bit for
+// bit, computed the way the kernels they are for compute them: without VNNI
 // the products at depths 2i and 2i + 1 added in saturating int16, so a pair
-// out of range shows as a wrong sum. Every shared EvoApprox table, every
-// default built-in and the constructed tables of gemm_test_inputs.h, on
-// random and on extreme operands, with an odd K.
+// out of range shows as a wrong sum; with VNNI in plain int32. Every shared
+// EvoApprox table, every default built-in and the constructed tables of
+// gemm_test_inputs.h, on random and on extreme operands, with an odd K.
 #include "libs/approx/u8s8_terms.h"
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -22,15 +23,15 @@
 namespace transaxx::approx {
 namespace {
 
-int32_t SaturatedPair(int32_t x, int32_t y) {
-  return std::clamp(x + y, int32_t{INT16_MIN}, int32_t{INT16_MAX});
-}
-
-// Σ_g weight_g · Σ over the group's pairs of depths of the saturated pair
-// sums, less the offsets' shares, in wrapping uint32.
-std::vector<int32_t> SaturatingGemm(const std::vector<U8S8Group>& groups,
-                                    const std::vector<int8_t>& A, const std::vector<int8_t>& W,
-                                    int64_t M, int64_t K, int64_t N) {
+// Σ_g weight_g · Σ over the group's pairs of depths of the pair sums
+// (saturated to int16 where `saturating_pairs`), less the offsets' shares,
+// in wrapping uint32.
+std::vector<int32_t> PairwiseGemm(const std::vector<U8S8Group>& groups,
+                                  const std::vector<int8_t>& A, const std::vector<int8_t>& W,
+                                  int64_t M, int64_t K, int64_t N, bool saturating_pairs) {
+  const auto pair = [&](int32_t x, int32_t y) {
+    return saturating_pairs ? std::clamp(x + y, int32_t{INT16_MIN}, int32_t{INT16_MAX}) : x + y;
+  };
   std::vector<uint32_t> c(static_cast<size_t>(M * N), 0);
   for (int64_t m = 0; m < M; ++m) {
     for (int64_t n = 0; n < N; ++n) {
@@ -46,11 +47,11 @@ std::vector<int32_t> SaturatingGemm(const std::vector<U8S8Group>& groups,
         for (const U8S8Run& run : g.runs) {
           if (run.second < 0) {
             for (int64_t k = 0; k < K; k += 2) {
-              sum += SaturatedPair(product(run.first, k), product(run.first, k + 1));
+              sum += pair(product(run.first, k), product(run.first, k + 1));
             }
           } else {
             for (int64_t k = 0; k < K; ++k) {
-              sum += SaturatedPair(product(run.first, k), product(run.second, k));
+              sum += pair(product(run.first, k), product(run.second, k));
             }
           }
         }
@@ -67,20 +68,20 @@ std::vector<int32_t> SaturatingGemm(const std::vector<U8S8Group>& groups,
   return std::vector<int32_t>(c.begin(), c.end());
 }
 
-std::vector<U8S8Group> GroupsOf(const Multiplier& m) {
+std::vector<U8S8Group> GroupsOf(const Multiplier& m, bool saturating_pairs = true) {
   const absl::StatusOr<Structure> s = AnalyzeStructure(m);
   EXPECT_TRUE(s.ok()) << m.id() << ": " << s.status();
   if (!s.ok() || s->path == KernelPath::kTable) return {};
   const absl::StatusOr<std::vector<Int8Term>> terms = Int8Terms(*s);
   EXPECT_TRUE(terms.ok()) << terms.status();
-  return terms.ok() ? U8S8Groups(*terms) : std::vector<U8S8Group>{};
+  return terms.ok() ? U8S8Groups(*terms, saturating_pairs) : std::vector<U8S8Group>{};
 }
 
-// Returns U8S8Slots of m's groups (0 for the table path) after checking
-// them on random and extreme operands.
+// Returns U8S8Slots of m's saturating layout (0 for the table path) after
+// checking both layouts on random and extreme operands.
 int64_t ExpectExact(const Multiplier& m) {
-  const std::vector<U8S8Group> groups = GroupsOf(m);
-  if (groups.empty()) return 0;
+  const std::vector<U8S8Group> saturating = GroupsOf(m, true), plain = GroupsOf(m, false);
+  if (saturating.empty()) return 0;
   std::mt19937 rng(5);
   const int64_t M = 4, K = 67, N = 7;
   const std::vector<std::vector<int8_t>> as = {
@@ -91,10 +92,11 @@ int64_t ExpectExact(const Multiplier& m) {
     for (const auto& w : ws) {
       std::vector<int32_t> expected(static_cast<size_t>(M * N));
       EXPECT_TRUE(ApproxGemmReference(m, a.data(), w.data(), expected.data(), M, K, N).ok());
-      EXPECT_EQ(SaturatingGemm(groups, a, w, M, K, N), expected) << m.id();
+      EXPECT_EQ(PairwiseGemm(saturating, a, w, M, K, N, true), expected) << m.id();
+      EXPECT_EQ(PairwiseGemm(plain, a, w, M, K, N, false), expected) << m.id();
     }
   }
-  return U8S8Slots(groups);
+  return U8S8Slots(saturating);
 }
 
 TEST(U8S8TermsTest, EverySharedStructuredTableIsExact) {
@@ -112,22 +114,38 @@ TEST(U8S8TermsTest, EveryDefaultBuiltinAndConstructedTableIsExact) {
 }
 
 // The costs the engine choice rests on (structured_gemm.h): a full-range
-// a·b takes two runs, a masked one one run, and a low-rank table as many
-// runs as it has int8 terms, its product term taking a separable term along.
+// a·b takes two runs with saturating pairs and one without, a masked one
+// one run, and a low-rank table as many runs as it has int8 terms (with
+// saturating pairs its product term takes a separable term along).
 TEST(U8S8TermsTest, SlotsOfTheSharedTables) {
-  const std::map<std::string, int64_t> expected = {
-      {"evo:mul8s_1KV6", 2}, {"evo:mul8s_1KVM", 1}, {"evo:mul8s_1L2J", 1},
-      {"evo:mul8s_1L12", 1}, {"evo:mul8s_1KV8", 3}, {"evo:mul8s_1KVA", 5},
-      {"evo:mul8s_1KVP", 3}, {"evo:mul8s_1KX5", 4}, {"evo:mul8u_12KA", 2},
-      {"evo:mul8u_2V0", 6}};
+  // {saturating, plain}
+  const std::map<std::string, std::pair<int64_t, int64_t>> expected = {
+      {"evo:mul8s_1KV6", {2, 1}}, {"evo:mul8s_1KVM", {1, 1}}, {"evo:mul8s_1L2J", {1, 1}},
+      {"evo:mul8s_1L12", {1, 1}}, {"evo:mul8s_1KV8", {3, 3}}, {"evo:mul8s_1KVA", {5, 5}},
+      {"evo:mul8s_1KVP", {3, 3}}, {"evo:mul8s_1KX5", {4, 4}}, {"evo:mul8u_12KA", {2, 2}},
+      {"evo:mul8u_2V0", {6, 6}}};
   int seen = 0;
   for (const Multiplier& m : EvoApproxMultipliers()) {
     const auto it = expected.find(m.id());
     if (it == expected.end()) continue;
-    EXPECT_EQ(U8S8Slots(GroupsOf(m)), it->second) << m.id();
+    EXPECT_EQ(U8S8Slots(GroupsOf(m, true)), it->second.first) << m.id();
+    EXPECT_EQ(U8S8Slots(GroupsOf(m, false)), it->second.second) << m.id();
     ++seen;
   }
   EXPECT_EQ(seen, static_cast<int>(expected.size()));
+}
+
+TEST(U8S8TermsTest, WithoutSaturationEveryTermRunsAloneUnshifted) {
+  const std::vector<U8S8Group> exact = GroupsOf(*MakeBuiltin("exact"), false);
+  ASSERT_EQ(exact.size(), 1u);
+  ASSERT_EQ(exact[0].runs.size(), 1u);
+  EXPECT_LT(exact[0].runs[0].second, 0);
+  EXPECT_EQ(exact[0].terms[0].offset, 128);
+  // (a & ~3)·(b & ~1) keeps its maps: weight 1, a side from -128.
+  const std::vector<U8S8Group> mask = GroupsOf(*MakeBuiltin("mask:a=3,b=1"), false);
+  ASSERT_EQ(mask.size(), 1u);
+  EXPECT_EQ(mask[0].weight, 1u);
+  EXPECT_EQ(mask[0].terms[0].offset, 128);
 }
 
 TEST(U8S8TermsTest, MasksTakeTheirPowersOfTwoIntoTheWeight) {
@@ -166,7 +184,8 @@ TEST(U8S8TermsTest, ZeroTermsAreLeftOut) {
   zero_weight.a_map.fill(5);
   zero_weight.b_map.fill(5);
   zero_map.b_map.fill(3);
-  EXPECT_TRUE(U8S8Groups({zero_weight, zero_map}).empty());
+  EXPECT_TRUE(U8S8Groups({zero_weight, zero_map}, true).empty());
+  EXPECT_TRUE(U8S8Groups({zero_weight, zero_map}, false).empty());
 }
 
 }  // namespace

@@ -230,7 +230,8 @@ at::Tensor Sums(const Structure& structure, const at::Tensor& a, const at::Tenso
   const std::vector<Int8Term> terms = Terms(structure);
   // The u8·s8 layout, built only where the choice or the u8·s8 engine needs it.
   const std::vector<U8S8Group> u8s8 =
-      engine == StructuredEngine::kFloat32 ? std::vector<U8S8Group>{} : U8S8Groups(terms);
+      engine == StructuredEngine::kFloat32 ? std::vector<U8S8Group>{}
+                                           : U8S8Groups(terms, U8S8PairSumsSaturate());
   if (!engine) engine = Choose(terms, u8s8);
   TORCH_CHECK(engine.has_value(),
               "the structured GEMM has no engine for this multiplier here: its float32 engine "
@@ -277,7 +278,7 @@ const char* StructuredEngineName(StructuredEngine engine) {
 std::optional<StructuredEngine> ChosenStructuredEngine(const Structure& structure) {
   if (structure.path == KernelPath::kTable) return std::nullopt;
   const std::vector<Int8Term> terms = Terms(structure);
-  return Choose(terms, U8S8Groups(terms));
+  return Choose(terms, U8S8Groups(terms, U8S8PairSumsSaturate()));
 }
 
 at::Tensor StructuredGemmInt8(const Structure& structure, const at::Tensor& a, const at::Tensor& w,

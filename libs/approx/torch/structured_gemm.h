@@ -6,8 +6,10 @@
 // (one term for exact and masking multipliers, the identity plus the int8
 // digits of each separable term for low-rank ones, or those digits alone
 // where a·b folds into the terms). Two engines compute it:
-//   kU8S8     u8·s8 GEMMs with int32 sums by FBGEMM (u8s8_gemm.h), in a
-//             layout that keeps its int16 pair sums exact (u8s8_terms.h).
+//   kU8S8     u8·s8 GEMMs with int32 sums by FBGEMM (u8s8_gemm.h), in the
+//             layout for its instruction set (u8s8_terms.h): every term a
+//             run of depth K with VNNI, and without it int16 pair sums kept
+//             exact.
 //   kFloat32  float32 GEMMs of LibTorch (MKL/oneDNN). Terms of equal weight
 //             are one GEMM, their mapped operands side by side along K, so
 //             a rank-R multiplier costs one GEMM R + 1 (folded: R) times as
@@ -20,11 +22,13 @@
 //             chunks, added in wrapping uint32 arithmetic like the term
 //             weights. The argument needs LibTorch's float32 matmuls in IEEE
 //             float32 (FloatMatmulIsIeee).
-// The u8·s8 engine ran 1.6–2.2 times as fast per run of depth K on an AVX2
-// CPU (bench/results/gemm_paths.md) but needs two runs of depth K for a
-// full-range a·b, so it is chosen where its runs are no more than the
-// float32 engine's terms: every shared low-rank and masking table; not the
-// exact ones, nor built-ins whose separable terms reach full range.
+// Per run of depth K the u8·s8 engine ran 1.6–2.2 times as fast as float32
+// on an AVX2 CPU and about 4–7 times with VNNI (bench/results/
+// gemm_paths.md), but without VNNI it needs two runs for a full-range a·b,
+// so it is chosen where its runs are no more than the float32 engine's
+// terms: with VNNI every structured multiplier; without it every shared
+// low-rank and masking table, not the exact ones, nor built-ins whose
+// separable terms reach full range.
 //
 // Thread-safety: reentrant.
 #ifndef TRANSAXX_LIBS_APPROX_TORCH_STRUCTURED_GEMM_H_

@@ -123,13 +123,16 @@ void Gemm(const std::vector<uint8_t>& u, int64_t rows, int64_t depth, int64_t N,
   }
 }
 
-// The groups' content, naming the derivation of their prepared W in the
-// weight cache: equal keys, equal groups.
+// The groups' content and FBGEMM's instruction set, which W's packing
+// follows, naming the derivation of their prepared W in the weight cache:
+// equal keys, equal groups packed alike.
 std::string CacheKind(const std::vector<U8S8Group>& groups) {
   std::string kind = "u8s8 prepared W";
   auto append = [&](const void* data, size_t size) {
     kind.append(static_cast<const char*>(data), size);
   };
+  const fbgemm::inst_set_t isa = fbgemm::fbgemmInstructionSet();
+  append(&isa, sizeof isa);
   for (const U8S8Group& g : groups) {
     append(&g.weight, sizeof g.weight);
     const size_t terms = g.terms.size(), runs = g.runs.size();
@@ -163,6 +166,11 @@ int64_t BlockRows(const std::vector<PreparedW>& prepared) {
 bool U8S8GemmAvailable() {
   static const bool available = fbgemm::fbgemmSupportedCPU();
   return available;
+}
+
+bool U8S8PairSumsSaturate() {
+  const fbgemm::inst_set_t isa = fbgemm::fbgemmInstructionSet();
+  return isa != fbgemm::inst_set_t::avx512_vnni && isa != fbgemm::inst_set_t::avx512_vnni_ymm;
 }
 
 at::Tensor U8S8GemmSums(const std::vector<U8S8Group>& groups, const at::Tensor& a,

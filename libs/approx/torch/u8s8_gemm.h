@@ -28,6 +28,13 @@ namespace transaxx::approx {
 // Whether this CPU runs FBGEMM's u8·s8 GEMM.
 bool U8S8GemmAvailable();
 
+// Whether FBGEMM's u8·s8 kernels add the products at depths 2i and 2i + 1
+// in saturating int16 (AVX2 and AVX-512 without VNNI), the `saturating_pairs`
+// that U8S8Groups must lay the terms out for; false where they run VNNI.
+// Follows FBGEMM's instruction set, which its FBGEMM_ENABLE_INSTRUCTIONS
+// variable or fbgemmForceIsa can lower from the CPU's best.
+bool U8S8PairSumsSaturate();
+
 // Σ_g weight_g · (group g's sums) for int8 a [M, K] and w [K, N] on the CPU,
 // read as int32 [M, N], or (`as_float`) converted to float32.
 // REQUIRES: U8S8GemmAvailable(); a and w int8 [M, K] and [K, N] on the CPU;
