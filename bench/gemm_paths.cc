@@ -187,12 +187,17 @@ ShapeResult Measure(const std::vector<Multiplier>& multipliers, const Layer& lay
     row.gemm_ms = MedianMs(run_fast, repeats);
     if (!row.structured && TableKernelFor(m, BestTableKernel()) != TableKernel::kAvx2 &&
         TableKernelSupported(TableKernel::kAvx2)) {
+      at::Tensor avx2 = at::empty({r.m, r.n}, at::kInt);
       row.avx2_ms = MedianMs(
           [&] {
             Check(ApproxGemmTable(m, a.data_ptr<int8_t>(), w.data_ptr<int8_t>(),
-                                  fast.data_ptr<int32_t>(), r.m, r.k, r.n, TableKernel::kAvx2));
+                                  avx2.data_ptr<int32_t>(), r.m, r.k, r.n, TableKernel::kAvx2));
           },
           repeats);
+      if (!at::equal(avx2, fast)) {
+        std::fprintf(stderr, "gemm_paths: %s: the avx2 table kernel differs\n", m.id().c_str());
+        std::exit(1);
+      }
     }
     if (row.structured && ChosenStructuredEngine(structure) == StructuredEngine::kU8S8) {
       row.float_engine_ms = MedianMs(

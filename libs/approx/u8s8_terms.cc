@@ -76,6 +76,7 @@ std::vector<U8S8Group> U8S8Groups(const std::vector<Int8Term>& terms, bool satur
   for (const auto& [weight, shaped] : by_weight) {
     U8S8Group group;
     group.weight = weight;
+    group.saturating_pairs = saturating_pairs;
     for (const Shaped& s : shaped) group.terms.push_back(s.term);
     std::vector<bool> placed(shaped.size(), false);
     for (size_t big = 0; big < shaped.size(); ++big) {

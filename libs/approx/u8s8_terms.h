@@ -58,6 +58,9 @@ struct U8S8Group {
   uint32_t weight = 1;
   std::vector<U8S8Term> terms;
   std::vector<U8S8Run> runs;
+  // Laid out for a GEMM whose pair sums saturate (U8S8Groups' argument):
+  // such a layout is exact on every u8·s8 GEMM, the other only on VNNI's.
+  bool saturating_pairs = true;
 };
 
 // The groups of `terms`, with

@@ -69,16 +69,29 @@ std::vector<std::optional<StructuredEngine>> Engines() {
   return engines;
 }
 
+// FBGEMM held to AVX2 while it lives, whatever the body throws; its own
+// instruction set again after.
+class FbgemmOnAvx2 {
+ public:
+  FbgemmOnAvx2() { fbgemm::fbgemmForceIsa(fbgemm::inst_set_t::avx2); }
+  ~FbgemmOnAvx2() { fbgemm::fbgemmForceIsa(fbgemm::inst_set_t::anyarch); }
+};
+
+// Whether the CPU's own instruction set has VNNI, so that FbgemmOnAvx2
+// changes the layout.
+bool FbgemmHasVnni() { return U8S8GemmAvailable() && !U8S8PairSumsSaturate(); }
+
 // Runs `body(forced)` under FBGEMM's own instruction set (forced false),
 // then, where that has VNNI, under AVX2 (forced true), whose pair sums
 // saturate.
 void ForEachFbgemmIsa(const std::function<void(bool forced)>& body) {
   body(false);
-  if (U8S8GemmAvailable() && !U8S8PairSumsSaturate()) {
-    fbgemm::fbgemmForceIsa(fbgemm::inst_set_t::avx2);
-    EXPECT_TRUE(U8S8PairSumsSaturate());
-    body(true);
-    fbgemm::fbgemmForceIsa(fbgemm::inst_set_t::anyarch);
+  if (FbgemmHasVnni()) {
+    {
+      const FbgemmOnAvx2 forced;
+      EXPECT_TRUE(U8S8PairSumsSaturate());
+      body(true);
+    }
     EXPECT_FALSE(U8S8PairSumsSaturate());
   }
 }
@@ -280,27 +293,49 @@ TEST(StructuredGemmTest, ReducedFloatPrecisionStopsTheFloatEngine) {
   std::mt19937 rng(23);
   const Multiplier exact = *MakeBuiltin("exact"), mask = *MakeBuiltin("mask:a=3,b=3");
   const at::Tensor a = RandomInt8(rng, 9, 700), w = RandomInt8(rng, 700, 7);
-  const bool exact_on_u8s8 = U8S8GemmAvailable() && !U8S8PairSumsSaturate();
-  for (const char* precision : {"high", "medium"}) {
-    const MatmulPrecision reduced(precision);
-    EXPECT_FALSE(FloatMatmulIsIeee()) << precision;
-    if (exact_on_u8s8) {
-      EXPECT_EQ(ChosenStructuredEngine(**CachedStructure(exact)), StructuredEngine::kU8S8);
-    } else {
-      EXPECT_FALSE(ChosenStructuredEngine(**CachedStructure(exact)).has_value());
-      EXPECT_THROW(StructuredGemmInt8(**CachedStructure(exact), a, w), c10::Error);
+  ForEachFbgemmIsa([&](bool forced) {
+    const bool exact_on_u8s8 = U8S8GemmAvailable() && !U8S8PairSumsSaturate();
+    for (const char* precision : {"high", "medium"}) {
+      const MatmulPrecision reduced(precision);
+      EXPECT_FALSE(FloatMatmulIsIeee()) << precision;
+      if (exact_on_u8s8) {
+        EXPECT_EQ(ChosenStructuredEngine(**CachedStructure(exact)), StructuredEngine::kU8S8);
+      } else {
+        EXPECT_FALSE(ChosenStructuredEngine(**CachedStructure(exact)).has_value()) << forced;
+        EXPECT_THROW(StructuredGemmInt8(**CachedStructure(exact), a, w), c10::Error);
+      }
+      EXPECT_THROW(StructuredGemmInt8(**CachedStructure(mask), a, w, StructuredEngine::kFloat32),
+                   c10::Error);
+      for (const Multiplier& m : {exact, mask}) {
+        EXPECT_TRUE(at::equal(ApproxGemmInt8(m, a, w), Reference(m, a, w)))
+            << precision << ", forced " << forced;
+      }
+      if (U8S8GemmAvailable()) {
+        EXPECT_TRUE(
+            at::equal(StructuredGemmInt8(**CachedStructure(mask), a, w), Reference(mask, a, w)))
+            << precision << ", forced " << forced;
+      }
     }
-    EXPECT_THROW(StructuredGemmInt8(**CachedStructure(mask), a, w, StructuredEngine::kFloat32),
-                 c10::Error);
-    for (const Multiplier& m : {exact, mask}) {
-      EXPECT_TRUE(at::equal(ApproxGemmInt8(m, a, w), Reference(m, a, w))) << precision;
-    }
-    if (U8S8GemmAvailable()) {
-      EXPECT_TRUE(at::equal(StructuredGemmInt8(**CachedStructure(mask), a, w), Reference(mask, a, w)))
-          << precision;
-    }
-  }
+  });
   EXPECT_TRUE(FloatMatmulIsIeee());
+}
+
+// A layout for VNNI's int32 sums refuses to run on kernels whose pair sums
+// saturate, where it would give wrong sums.
+TEST(StructuredGemmTest, AVnniLayoutRefusesSaturatingKernels) {
+  if (!FbgemmHasVnni()) GTEST_SKIP() << "FBGEMM runs no VNNI kernels on this CPU";
+  std::mt19937 rng(29);
+  const at::Tensor a = RandomInt8(rng, 5, 40), w = RandomInt8(rng, 40, 3);
+  const std::vector<U8S8Group> vnni =
+      U8S8Groups(*Int8Terms(**CachedStructure(*MakeBuiltin("exact"))), false);
+  const FbgemmOnAvx2 forced;
+  try {
+    U8S8GemmSums(vnni, a, w, false);
+    ADD_FAILURE() << "no error";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("instruction set was lowered"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(StructuredGemmTest, ApproxGemmInt8TakesTheStructuredPathTransparently) {

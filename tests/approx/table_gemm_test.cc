@@ -85,6 +85,20 @@ TEST(TableGemmTest, EqualsTheReferenceOnEveryTableShapeAndKernel) {
   }
 }
 
+// Every depth of a block's tail, 1 to 9 (the avx512 kernel pairs values of
+// k, so odd depths leave a pair's second k empty), in both orientations.
+TEST(TableGemmTest, EveryShallowDepth) {
+  std::mt19937 rng(3);
+  for (const Multiplier& m : Multipliers()) {
+    for (TableKernel kernel : Kernels()) {
+      for (int64_t K = 1; K <= 9; ++K) {
+        ExpectSame(m, kernel, RandomInt8(rng, 40 * K), RandomInt8(rng, K * 33), 40, K, 33);
+        ExpectSame(m, kernel, RandomInt8(rng, 33 * K), RandomInt8(rng, K * 40), 33, K, 40);
+      }
+    }
+  }
+}
+
 TEST(TableGemmTest, ExpandedEntriesAreInt16ForEveryProductTableAndInt32RunOnAvx2) {
   for (const Multiplier& m : Multipliers()) {
     const bool int32 = m.id().rfind("random-", 0) == 0 && m.id() != "random-32767";

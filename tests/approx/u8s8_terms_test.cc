@@ -138,6 +138,8 @@ TEST(U8S8TermsTest, SlotsOfTheSharedTables) {
 TEST(U8S8TermsTest, WithoutSaturationEveryTermRunsAloneUnshifted) {
   const std::vector<U8S8Group> exact = GroupsOf(*MakeBuiltin("exact"), false);
   ASSERT_EQ(exact.size(), 1u);
+  EXPECT_FALSE(exact[0].saturating_pairs);
+  EXPECT_TRUE(GroupsOf(*MakeBuiltin("exact"), true)[0].saturating_pairs);
   ASSERT_EQ(exact[0].runs.size(), 1u);
   EXPECT_LT(exact[0].runs[0].second, 0);
   EXPECT_EQ(exact[0].terms[0].offset, 128);

@@ -13,8 +13,8 @@
 namespace transaxx::approx {
 namespace {
 
-// The expanded kernel's blocks: 32 columns (four 8-lane int32 accumulators
-// per row) by as many values of k as fill 128 KB, a quarter or less of a
+// The expanded kernels' blocks: 32 columns (four 8-lane int32 accumulators
+// per row on avx2, two 16-lane ones on avx512) by as many values of k as fill 128 KB, a quarter or less of a
 // core's L2 cache on current x86-64 server CPUs (512 KB and up): 4 with int32
 // entries, 8 with int16. On the benchmark machine, blocks of 64 and 256 KB
 // ran within noise of it on the benchmark's shapes, and 32 KB (its L1 cache)
@@ -196,10 +196,13 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vnni"))) void ExpandBlo
   __mmask64 upper[kPairs];
 #pragma GCC unroll 8
   for (int p = 0; p < kPairs; ++p) {
-    const auto* x = reinterpret_cast<const __m256i*>(e.x + (k0 + 2 * p) * e.columns + j0);
-    const __m256i first = 2 * p < kb ? _mm256_loadu_si256(x) : _mm256_setzero_si256();
+    // Rows of x past the block's depth are neither read nor pointed at.
+    const auto row = [&](int64_t kk) {
+      return reinterpret_cast<const __m256i*>(e.x + (k0 + kk) * e.columns + j0);
+    };
+    const __m256i first = 2 * p < kb ? _mm256_loadu_si256(row(2 * p)) : _mm256_setzero_si256();
     const __m256i second =
-        2 * p + 1 < kb ? _mm256_loadu_si256(x + e.columns / 32) : _mm256_setzero_si256();
+        2 * p + 1 < kb ? _mm256_loadu_si256(row(2 * p + 1)) : _mm256_setzero_si256();
     index[p] = _mm512_permutexvar_epi8(
         order, _mm512_inserti64x4(_mm512_castsi256_si512(first), second, 1));
     upper[p] = _mm512_movepi8_mask(index[p]);
@@ -415,20 +418,19 @@ TableKernel TableKernelFor(const Multiplier& multiplier, TableKernel kernel) {
 }
 
 int ExpandedEntryBits(const Multiplier& multiplier) {
-  const Table& table = multiplier.int8_table();
-  return std::all_of(table.begin(), table.end(),
-                     [](int32_t v) { return v >= INT16_MIN && v <= INT16_MAX; })
-             ? 16
-             : 32;
+  return multiplier.int8_min() >= INT16_MIN && multiplier.int8_max() <= INT16_MAX ? 16 : 32;
 }
 
 absl::Status ApproxGemmTable(const Multiplier& multiplier, const int8_t* A, const int8_t* W,
                              int32_t* C, int64_t M, int64_t K, int64_t N, TableKernel kernel) {
   if (absl::Status s = CheckGemmArguments(multiplier, A, W, C, M, K, N); !s.ok()) return s;
-  if (!TableKernelSupported(kernel)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the ", TableKernelName(kernel), " table kernel needs a CPU with ",
-                     kernel == TableKernel::kAvx2 ? "AVX2" : "AVX-512 F, BW, VBMI and VNNI"));
+  // The variant asked for, and the one that runs (its int32 fallback).
+  for (TableKernel needed : {kernel, TableKernelFor(multiplier, kernel)}) {
+    if (!TableKernelSupported(needed)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the ", TableKernelName(needed), " table kernel needs a CPU with ",
+                       needed == TableKernel::kAvx2 ? "AVX2" : "AVX-512 F, BW, VBMI and VNNI"));
+    }
   }
   const int32_t* table = multiplier.int8_table().data();
   const bool int16 = ExpandedEntryBits(multiplier) == 16;

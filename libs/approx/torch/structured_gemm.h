@@ -23,7 +23,7 @@
 //             weights. The argument needs LibTorch's float32 matmuls in IEEE
 //             float32 (FloatMatmulIsIeee).
 // Per run of depth K the u8·s8 engine ran 1.6–2.2 times as fast as float32
-// on an AVX2 CPU and about 4–7 times with VNNI (bench/results/
+// on an AVX2 CPU and 2.1–6.2 times with VNNI (bench/results/
 // gemm_paths.md), but without VNNI it needs two runs for a full-range a·b,
 // so it is chosen where its runs are no more than the float32 engine's
 // terms: with VNNI every structured multiplier; without it every shared

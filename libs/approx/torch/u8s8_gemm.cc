@@ -175,6 +175,13 @@ bool U8S8PairSumsSaturate() {
 
 at::Tensor U8S8GemmSums(const std::vector<U8S8Group>& groups, const at::Tensor& a,
                         const at::Tensor& w, bool as_float) {
+  const bool saturating = U8S8PairSumsSaturate();
+  for (const U8S8Group& group : groups) {
+    TORCH_CHECK(group.saturating_pairs || !saturating,
+                "u8·s8 groups laid out for VNNI's int32 sums met FBGEMM kernels whose pair sums "
+                "saturate: its instruction set was lowered after the layout was built; build the "
+                "groups with U8S8Groups(terms, U8S8PairSumsSaturate())");
+  }
   const at::Tensor a_bytes = a.contiguous();
   const int64_t M = a.size(0), K = a.size(1), N = w.size(1);
   const auto* a_data = reinterpret_cast<const uint8_t*>(a_bytes.data_ptr<int8_t>());
