@@ -77,8 +77,8 @@ class FbgemmOnAvx2 {
   ~FbgemmOnAvx2() { fbgemm::fbgemmForceIsa(fbgemm::inst_set_t::anyarch); }
 };
 
-// Whether the CPU's own instruction set has VNNI, so that FbgemmOnAvx2
-// changes the layout.
+// Whether FBGEMM's instruction set now has VNNI: outside FbgemmOnAvx2, the
+// CPU's own, where holding it to AVX2 changes the layout.
 bool FbgemmHasVnni() { return U8S8GemmAvailable() && !U8S8PairSumsSaturate(); }
 
 // Runs `body(forced)` under FBGEMM's own instruction set (forced false),
@@ -294,7 +294,7 @@ TEST(StructuredGemmTest, ReducedFloatPrecisionStopsTheFloatEngine) {
   const Multiplier exact = *MakeBuiltin("exact"), mask = *MakeBuiltin("mask:a=3,b=3");
   const at::Tensor a = RandomInt8(rng, 9, 700), w = RandomInt8(rng, 700, 7);
   ForEachFbgemmIsa([&](bool forced) {
-    const bool exact_on_u8s8 = U8S8GemmAvailable() && !U8S8PairSumsSaturate();
+    const bool exact_on_u8s8 = FbgemmHasVnni();
     for (const char* precision : {"high", "medium"}) {
       const MatmulPrecision reduced(precision);
       EXPECT_FALSE(FloatMatmulIsIeee()) << precision;

@@ -14,9 +14,9 @@ namespace transaxx::approx {
 namespace {
 
 // The expanded kernels' blocks: 32 columns (four 8-lane int32 accumulators
-// per row on avx2, two 16-lane ones on avx512) by as many values of k as fill 128 KB, a quarter or less of a
-// core's L2 cache on current x86-64 server CPUs (512 KB and up): 4 with int32
-// entries, 8 with int16. On the benchmark machine, blocks of 64 and 256 KB
+// per row on avx2, two 16-lane ones on avx512) by as many values of k as
+// fill 128 KB, a quarter or less of a core's L2 cache on current x86-64
+// server CPUs (512 KB and up): 4 with int32 entries, 8 with int16. On the benchmark machine, blocks of 64 and 256 KB
 // ran within noise of it on the benchmark's shapes, and 32 KB (its L1 cache)
 // slower.
 constexpr int64_t kColumns = 32;
@@ -425,7 +425,8 @@ absl::Status ApproxGemmTable(const Multiplier& multiplier, const int8_t* A, cons
                              int32_t* C, int64_t M, int64_t K, int64_t N, TableKernel kernel) {
   if (absl::Status s = CheckGemmArguments(multiplier, A, W, C, M, K, N); !s.ok()) return s;
   // The variant asked for, and the one that runs (its int32 fallback).
-  for (TableKernel needed : {kernel, TableKernelFor(multiplier, kernel)}) {
+  const TableKernel runs = TableKernelFor(multiplier, kernel);
+  for (TableKernel needed : {kernel, runs}) {
     if (!TableKernelSupported(needed)) {
       return absl::FailedPreconditionError(
           absl::StrCat("the ", TableKernelName(needed), " table kernel needs a CPU with ",
@@ -433,13 +434,12 @@ absl::Status ApproxGemmTable(const Multiplier& multiplier, const int8_t* A, cons
     }
   }
   const int32_t* table = multiplier.int8_table().data();
-  const bool int16 = ExpandedEntryBits(multiplier) == 16;
-  switch (TableKernelFor(multiplier, kernel)) {
+  switch (runs) {
     case TableKernel::kAvx512:
       ExpandedGemm<TableKernel::kAvx512, int16_t>(table, A, W, C, M, K, N);
       return absl::OkStatus();
     case TableKernel::kAvx2:
-      if (int16) {
+      if (ExpandedEntryBits(multiplier) == 16) {
         ExpandedGemm<TableKernel::kAvx2, int16_t>(table, A, W, C, M, K, N);
       } else {
         ExpandedGemm<TableKernel::kAvx2, int32_t>(table, A, W, C, M, K, N);

@@ -123,15 +123,20 @@ void Gemm(const std::vector<uint8_t>& u, int64_t rows, int64_t depth, int64_t N,
   }
 }
 
-// The groups' content and FBGEMM's instruction set, which W's packing
+// Whether FBGEMM's kernels for `isa` add pairs of products in saturating
+// int16: all but the VNNI ones.
+bool PairSumsSaturate(fbgemm::inst_set_t isa) {
+  return isa != fbgemm::inst_set_t::avx512_vnni && isa != fbgemm::inst_set_t::avx512_vnni_ymm;
+}
+
+// The groups' content and FBGEMM's instruction set `isa`, which W's packing
 // follows, naming the derivation of their prepared W in the weight cache:
 // equal keys, equal groups packed alike.
-std::string CacheKind(const std::vector<U8S8Group>& groups) {
+std::string CacheKind(const std::vector<U8S8Group>& groups, fbgemm::inst_set_t isa) {
   std::string kind = "u8s8 prepared W";
   auto append = [&](const void* data, size_t size) {
     kind.append(static_cast<const char*>(data), size);
   };
-  const fbgemm::inst_set_t isa = fbgemm::fbgemmInstructionSet();
   append(&isa, sizeof isa);
   for (const U8S8Group& g : groups) {
     append(&g.weight, sizeof g.weight);
@@ -168,16 +173,14 @@ bool U8S8GemmAvailable() {
   return available;
 }
 
-bool U8S8PairSumsSaturate() {
-  const fbgemm::inst_set_t isa = fbgemm::fbgemmInstructionSet();
-  return isa != fbgemm::inst_set_t::avx512_vnni && isa != fbgemm::inst_set_t::avx512_vnni_ymm;
-}
+bool U8S8PairSumsSaturate() { return PairSumsSaturate(fbgemm::fbgemmInstructionSet()); }
 
 at::Tensor U8S8GemmSums(const std::vector<U8S8Group>& groups, const at::Tensor& a,
                         const at::Tensor& w, bool as_float) {
-  const bool saturating = U8S8PairSumsSaturate();
+  // One reading for the check and W's packing.
+  const fbgemm::inst_set_t isa = fbgemm::fbgemmInstructionSet();
   for (const U8S8Group& group : groups) {
-    TORCH_CHECK(group.saturating_pairs || !saturating,
+    TORCH_CHECK(group.saturating_pairs || !PairSumsSaturate(isa),
                 "u8·s8 groups laid out for VNNI's int32 sums met FBGEMM kernels whose pair sums "
                 "saturate: its instruction set was lowered after the layout was built; build the "
                 "groups with U8S8Groups(terms, U8S8PairSumsSaturate())");
@@ -189,7 +192,7 @@ at::Tensor U8S8GemmSums(const std::vector<U8S8Group>& groups, const at::Tensor& 
     return at::zeros({M, N}, a.options().dtype(as_float ? at::kFloat : at::kInt));
   }
   const auto cached = std::static_pointer_cast<const std::vector<PreparedW>>(
-      CachedDerivedValue(w, CacheKind(groups), [&] {
+      CachedDerivedValue(w, CacheKind(groups, isa), [&] {
         const at::Tensor w_bytes = w.contiguous();
         const auto* w_data = reinterpret_cast<const uint8_t*>(w_bytes.data_ptr<int8_t>());
         auto built = std::make_shared<std::vector<PreparedW>>();
