@@ -65,6 +65,12 @@ absl::StatusOr<QuantParams> QuantParamsFromAmax(std::span<const float> amax);
 // multiple of channels, or x holds a non-finite value.
 absl::StatusOr<std::vector<float>> AbsMaxPerChannel(std::span<const float> x, int64_t channels);
 
+// out[i] = QuantizeValue(x[i], scale) for every i, bit for bit, by a loop
+// that compilers vectorize: what Quantize runs per slice, for callers that
+// split a tensor's slices across threads themselves.
+// REQUIRES: out.size() == x.size(); scale finite and > 0.
+void QuantizeSlice(std::span<const float> x, float scale, std::span<int8_t> out);
+
 // Quantizes x into out (as described above). INVALID_ARGUMENT, writing
 // nothing, when out.size() != x.size(), params has no scale, x.size() is not
 // a multiple of the number of scales, or a scale is not finite and > 0.

@@ -258,6 +258,12 @@ TEST_F(ApproxOpsTest, QuantizeInt8EqualsQuantizeBitForBit) {
   expect_equal(probes.x, probes.params, "per channel");
   // A non-contiguous [channels, n, 1] view of the same values.
   expect_equal(probes.x.t().contiguous().t().unsqueeze(2), probes.params, "per channel, strided");
+  // Large enough to be split across threads, in pieces that do not line up
+  // with the channels.
+  const at::Tensor large = at::randn({3, 50001}) * 200;
+  expect_equal(large, {{0.5f, 1.0f, 3e-3f}}, "per channel, 3 x 50001");
+  expect_equal(large.flatten(), {{0.75f}}, "per tensor, 150003 values");
+  expect_equal(at::empty({0, 4}), {{1.0f}}, "empty");
   EXPECT_THROW(QuantizeInt8(probes.x, {{1.0f, 2.0f}}), c10::Error);  // 2 scales, 4 channels
   EXPECT_THROW(QuantizeInt8(probes.x, {{0.0f}}), c10::Error);
   EXPECT_THROW(QuantizeInt8(probes.x.to(at::kDouble), {{1.0f}}), c10::Error);

@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
+#include <cfenv>
 #include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
 #include <limits>
 #include <random>
 #include <vector>
@@ -144,6 +150,78 @@ TEST(QuantizationTest, ParamsFromAmaxRefuseBadRanges) {
   EXPECT_EQ(QuantParamsFromAmax({}).status().code(), absl::StatusCode::kInvalidArgument);
   const std::vector<float> negative = {1, -1};
   EXPECT_EQ(QuantParamsFromAmax(negative).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// QuantizeSlice against QuantizeValue, value by value, for `values`, and
+// for their first 1100 (the named edge values) shifted by 1..16 places, so
+// that each of those meets every vector lane and the scalar tail.
+void ExpectSliceEqualsValues(const std::vector<float>& values, float scale,
+                             const std::string& what) {
+  std::vector<int8_t> out(values.size());
+  QuantizeSlice(values, scale, out);
+  for (size_t i = 0; i < values.size(); ++i) {
+    ASSERT_EQ(out[i], QuantizeValue(values[i], scale))
+        << what << ": x=" << values[i] << " (bits " << std::bit_cast<uint32_t>(values[i])
+        << ") scale=" << scale;
+  }
+  const size_t named = std::min<size_t>(values.size(), 1100);
+  for (size_t offset = 1; offset <= 16 && offset < named; ++offset) {
+    const std::span<const float> shifted(values.data() + offset, named - offset);
+    std::vector<int8_t> part(shifted.size());
+    QuantizeSlice(shifted, scale, part);
+    ASSERT_TRUE(std::equal(part.begin(), part.end(), out.begin() + offset)) << what << offset;
+  }
+}
+
+// Ties at every step, the steps beyond +-127, signed zeros, subnormals,
+// infinities, NaNs of both signs, the extremes, and a sweep of float bit
+// patterns (every 4099th: each exponent, many mantissas).
+std::vector<float> EdgeValues(float scale) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> v = {0.0f,
+                          -0.0f,
+                          std::numeric_limits<float>::denorm_min(),
+                          -std::numeric_limits<float>::denorm_min(),
+                          std::numeric_limits<float>::min(),
+                          std::numeric_limits<float>::max(),
+                          -std::numeric_limits<float>::max(),
+                          inf,
+                          -inf,
+                          std::numeric_limits<float>::quiet_NaN(),
+                          -std::numeric_limits<float>::quiet_NaN(),
+                          std::numeric_limits<float>::signaling_NaN()};
+  for (int step = -131; step <= 131; ++step) {
+    for (float offset : {-0.5f, 0.5f, 0.499999f, 0.500001f}) v.push_back((step + offset) * scale);
+  }
+  for (uint64_t bits = 0; bits <= 0xffffffffu; bits += 4099) {
+    v.push_back(std::bit_cast<float>(static_cast<uint32_t>(bits)));
+  }
+  return v;
+}
+
+TEST(QuantizationTest, SliceEqualsValueByValueOnEdgesAndBitPatterns) {
+  for (float scale : {1.0f, 0.25f, 0.0173f, 3e-6f, 1e30f, std::numeric_limits<float>::denorm_min(),
+                      *ScaleFromAmax(2.54f)}) {
+    ExpectSliceEqualsValues(EdgeValues(scale), scale, "default rounding");
+  }
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 40.0f);
+  for (size_t n = 0; n <= 40; ++n) {
+    std::vector<float> x(n);
+    for (float& v : x) v = normal(rng);
+    ExpectSliceEqualsValues(x, 1.0f, "length " + std::to_string(n));
+  }
+}
+
+// nearbyint rounds in the current rounding mode, and so must the slice.
+TEST(QuantizationTest, SliceFollowsTheRoundingModeAsValueDoes) {
+  const std::vector<float> values = EdgeValues(0.5f);
+  const int original = std::fegetround();
+  for (int mode : {FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO, FE_TONEAREST}) {
+    ASSERT_EQ(std::fesetround(mode), 0);
+    ExpectSliceEqualsValues(values, 0.5f, "rounding mode " + std::to_string(mode));
+  }
+  std::fesetround(original);
 }
 
 TEST(QuantizationTest, BadShapesOrScalesWriteNothing) {

@@ -2,9 +2,11 @@
 
 #include <ATen/ATen.h>
 #include <ATen/ExpandUtils.h>
+#include <ATen/Parallel.h>
 #include <c10/util/accumulate.h>
 #include <torch/autograd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <span>
@@ -441,6 +443,31 @@ class MatmulFunction : public torch::autograd::Function<MatmulFunction> {
   }
 };
 
+// QuantizeInt8 of a CPU tensor by QuantizeSlice, in one pass over x on
+// LibTorch's intra-op threads: torch's elementwise ops take five passes and
+// a float temporary of x's size, which cost as much as the GEMM of a
+// batch-64 ViT layer.
+at::Tensor QuantizeOnCpu(const at::Tensor& x, const QuantParams& params) {
+  const at::Tensor in = x.contiguous();
+  at::Tensor out = at::empty(in.sizes(), in.options().dtype(at::kChar));
+  const int64_t n = in.numel();
+  if (n == 0) return out;
+  const int64_t slice = n / static_cast<int64_t>(params.scales.size());
+  const float* from = in.data_ptr<float>();
+  int8_t* to = out.data_ptr<int8_t>();
+  at::parallel_for(0, n, int64_t{1} << 16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end;) {
+      const int64_t channel = i / slice;
+      const int64_t stop = std::min(end, (channel + 1) * slice);
+      const size_t count = static_cast<size_t>(stop - i);
+      QuantizeSlice({from + i, count}, params.scales[static_cast<size_t>(channel)],
+                    {to + i, count});
+      i = stop;
+    }
+  });
+  return out;
+}
+
 #if TRANSAXX_WITH_CUDA
 // The GPU GEMM (gpu_gemm.h) of CUDA operands, queued on the current stream of
 // their device like any torch op.
@@ -481,9 +508,10 @@ at::Tensor QuantizeInt8(const at::Tensor& x, const QuantParams& params) {
                 " is not a finite positive number");
     inverse.push_back(1.0f / scale);  // in float on the host, as Quantize does
   }
+  if (x.is_cpu()) return QuantizeOnCpu(x, params);
   // One inverse scale per slice x[c] (or one for all), broadcast over the
   // rest. round is half-to-even as std::nearbyint; clamp keeps NaN, which
-  // then becomes 0; every step is exact IEEE float on the CPU and on CUDA.
+  // then becomes 0; every step is exact IEEE float on CUDA.
   std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
   if (!shape.empty()) shape[0] = channels;
   const at::Tensor inverse_scales = at::tensor(inverse).view(shape).to(x.device());
