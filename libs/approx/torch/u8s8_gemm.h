@@ -3,7 +3,9 @@
 // in the layout of u8s8_terms.h that keeps them exact: per group the mapped
 // operands, one GEMM, then the offsets' column shares off and the weight
 // on, added in wrapping uint32 arithmetic (modulo 2^32, int8_terms.h).
-// A's rows are taken in blocks of about 2 MB of mapped bytes. W's side
+// Each of LibTorch's intra-op threads takes its share of A's rows through
+// all of it (mapping by cpu/byte_map.h, FBGEMM's GEMM, the groups' shares
+// added up), in blocks of about 1 MB of mapped bytes. W's side
 // (mapped, packed for FBGEMM's instruction set, and its columns' offset
 // shares) is kept in the weight cache (weight_operand_cache.h,
 // CachedDerivedValue), per instruction set, while W's values stay the same,
