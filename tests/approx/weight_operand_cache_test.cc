@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -87,6 +89,36 @@ TEST(WeightOperandCacheTest, WritesThatBypassTheVersionCounterRebuildIt) {
   const auto rebuilt = CachedWeightOperand(make.weight, 0, make());
   EXPECT_EQ(make.calls, 2);
   EXPECT_TRUE(rebuilt->w.equal(make.weight.to(at::kChar)));
+}
+
+// Bits are compared: a write that changes only a sign of zero rebuilds,
+// one byte changed far into a large weight (compared in pieces on several
+// threads) rebuilds, and a weight holding NaN is still found unchanged.
+TEST(WeightOperandCacheTest, ItComparesBitsInEveryPieceOfTheWeight) {
+  CountingMake zeros{0, at::zeros({4, 3})};
+  CachedWeightOperand(zeros.weight, 0, zeros());
+  zeros.weight.variable_data()[3][2] = -0.0;
+  CachedWeightOperand(zeros.weight, 0, zeros());
+  EXPECT_EQ(zeros.calls, 2);
+
+  CountingMake large{0, RandomWeight(1024, 1000, 4)};  // about 4 MB
+  CachedWeightOperand(large.weight, 0, large());
+  CachedWeightOperand(large.weight, 0, large());
+  EXPECT_EQ(large.calls, 1);
+  auto* bytes = static_cast<uint8_t*>(large.weight.data_ptr());
+  bytes[large.weight.nbytes() - 1] ^= 0x80;  // the last float's sign, behind torch's back
+  CachedWeightOperand(large.weight, 0, large());
+  EXPECT_EQ(large.calls, 2);
+
+  const at::Tensor nan = at::full({8}, std::numeric_limits<float>::quiet_NaN());
+  int builds = 0;
+  auto make = [&builds] {
+    ++builds;
+    return std::shared_ptr<const void>(std::make_shared<const int>(1));
+  };
+  const auto first = CachedDerivedValue(nan, "nan kind", make);
+  EXPECT_EQ(CachedDerivedValue(nan, "nan kind", make).get(), first.get());
+  EXPECT_EQ(builds, 1);
 }
 
 TEST(WeightOperandCacheTest, NothingIsCachedInInferenceMode) {

@@ -10,9 +10,9 @@
 // holds a weak reference to the weight's TensorImpl, so a freed weight
 // never matches a new one at the same address) and the same quantization,
 // once the weight's values are found unchanged: its version counter must
-// be the same and its values equal to a copy kept in the entry. Comparing
-// the values costs one pass over the weight, against the several passes of
-// quantizing it, and catches every write, also those that bypass the
+// be the same and its bits equal to those of a copy kept in the entry.
+// Comparing them costs one pass over the weight, against the several passes
+// of quantizing it, and catches every write, also those that bypass the
 // version counter (LibTorch's SGD steps through Tensor::data(), which does).
 //
 // Nothing is cached for inference tensors or in inference mode (autograd
