@@ -452,14 +452,17 @@ TEST_F(CoordinatorTest, CancelStopsAJobAndKeepsItsResults) {
 }
 
 TEST_F(CoordinatorTest, AKilledEvaluatorLosesNoEvaluation) {
-  const std::string job_id = Submit(Spec(14));
+  // A budget that leaves most evaluations to run after the kill, so that the
+  // coordinator meets the dead evaluator however fast evaluations are.
+  constexpr int64_t kBudget = 40;
+  const std::string job_id = Submit(Spec(kBudget));
   WaitFor(job_id, [](const auto& j) { return j.counts().evaluations_completed() >= 4; });
   Kill(evaluators_[0]);
   v1::SearchJob job = WaitFor(job_id, Terminal);
   EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.error_message();
-  EXPECT_EQ(job.counts().evaluations_completed(), 14);
+  EXPECT_EQ(job.counts().evaluations_completed(), kBudget);
   v1::GetResultsResponse r = Results(job_id);
-  EXPECT_EQ(r.total_points(), 14);
+  EXPECT_EQ(r.total_points(), kBudget);
   std::set<std::string> hashes;
   std::set<int64_t> indices;
   for (const auto& p : r.points()) {
