@@ -6,6 +6,7 @@
 #include "libs/approx/torch/structured_gemm.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <fbgemm/Utils.h>
 
 #include <cstdint>
@@ -191,15 +192,50 @@ TEST(StructuredGemmTest, SumsBeyondInt32WrapExactly) {
 }
 
 TEST(StructuredGemmTest, ManyRowsAreMappedInBlocksExactly) {
-  // A is mapped a block of rows at a time (2^21 mapped values): at K = 2100,
-  // 1000 rows are two blocks for one term (the second 2 rows long) and six
-  // for five terms, with several float chunks each; at K = 280, 7500 rows
-  // are two blocks of a single GEMM for one term (the second 11 rows long)
-  // and six for five terms.
+  // The float32 engine maps A a block of rows at a time (2^21 mapped
+  // values; EveryThreadCountGivesTheReferenceSums covers the u8·s8
+  // engine's blocks): at K = 2100, 1000 rows are two blocks for one term
+  // (the second 2 rows long) and six for five terms, with several float
+  // chunks each; at K = 280, 7500 rows are two blocks of a single GEMM for
+  // one term (the second 11 rows long) and six for five terms.
   std::mt19937 rng(19);
   for (const Multiplier& m : StructuredMultipliers()) {
     ExpectSame(m, RandomInt8(rng, 1000, 2100), RandomInt8(rng, 2100, 5));
     ExpectSame(m, RandomInt8(rng, 7500, 280), RandomInt8(rng, 280, 3));
+  }
+}
+
+// LibTorch's intra-op thread count while it lives; the count before after.
+class IntraOpThreads {
+ public:
+  explicit IntraOpThreads(int threads) : before_(at::get_num_threads()) {
+    at::set_num_threads(threads);
+  }
+  ~IntraOpThreads() { at::set_num_threads(before_); }
+
+ private:
+  int before_;
+};
+
+TEST(StructuredGemmTest, EveryThreadCountGivesTheReferenceSums) {
+  // The u8·s8 engine splits A's rows among the threads, each taking its
+  // share in blocks (1 MB of mapped bytes): fewer rows than threads, shares
+  // of one block, and shares of several blocks, the last one short (at
+  // K = 1501 a rank-4 table's five runs are 7510 deep, 139 rows a block);
+  // exact, masking, low-rank and multi-group (multi-digit) multipliers.
+  std::mt19937 rng(23);
+  for (const Multiplier& m : StructuredMultipliers()) {
+    if (m.id() != "evo:mul8s_1KVA" && m.id() != "evo:mul8s_1L2N" && m.id() != "evo:mul8s_1KV6" &&
+        m.id() != "multi-digit") {
+      continue;
+    }
+    for (int threads : {1, 2, 3, 5}) {
+      const IntraOpThreads set(threads);
+      ASSERT_EQ(at::get_num_threads(), threads);
+      ExpectSame(m, RandomInt8(rng, 1, 40), RandomInt8(rng, 40, 9));
+      ExpectSame(m, RandomInt8(rng, 4, 300), RandomInt8(rng, 300, 17));
+      ExpectSame(m, RandomInt8(rng, 700, 1501), RandomInt8(rng, 1501, 37));
+    }
   }
 }
 
