@@ -42,8 +42,9 @@ struct Candidate {
 // Whether `weight` holds the bits of `values`, a copy of it. Bits, not
 // values compared with ==: what is derived from a weight depends on its bits
 // alone, and a weight holding NaN would never equal its own copy. Contiguous
-// CPU tensors are compared by memcmp on the intra-op threads, which ran
-// several times as fast as at::equal's elementwise loop on ViT weights.
+// CPU tensors are compared by memcmp on the intra-op threads: on one thread
+// it took a fifth to a quarter of at::equal's time on ViT-S weights of
+// 384x384 and 1536x384 floats.
 bool SameBits(const at::Tensor& weight, const at::Tensor& values) {
   if (weight.device() != values.device() || weight.scalar_type() != values.scalar_type() ||
       weight.sizes() != values.sizes()) {
