@@ -306,15 +306,14 @@ int Main() {
   const char* pair_sums = !U8S8GemmAvailable()     ? "none (FBGEMM does not run here)"
                           : U8S8PairSumsSaturate() ? "saturating int16 (no VNNI)"
                                                    : "int32 (VNNI)";
-  std::printf("Command: `./run bench gemm` (gemm_paths --threads %d --repeats %d --batches %s). "
-              "CPU: %s, %d threads; table kernel variant: %s; FBGEMM's u8·s8 pair sums: %s. "
-              "Fastest wall time of %d runs after a warm-up; GMAC/s = M·K·N / time. Operands: "
-              "uniform random int8 (GEMM), normal floats (layer, per-channel weight scales). "
-              "Every fast result was checked equal to the reference on the first %" PRId64
-              " rows.\n\n",
-              threads, repeats, absl::StrJoin(absl::GetFlag(FLAGS_batches), ",").c_str(),
-              CpuName().c_str(), threads, TableKernelName(BestTableKernel()), pair_sums, repeats,
-              kTokens);
+  std::printf(
+      "Command: `./run bench gemm` (gemm_paths --threads %d --repeats %d --batches %s). "
+      "CPU: %s, %d threads; table kernel variant: %s; FBGEMM's u8·s8 pair sums: %s. "
+      "Fastest wall time of %d runs after a warm-up; GMAC/s = M·K·N / time. Operands: "
+      "uniform random int8 (GEMM), normal floats (layer, per-channel weight scales). "
+      "Every fast result was checked equal to the reference on the first %" PRId64 " rows.\n\n",
+      threads, repeats, absl::StrJoin(absl::GetFlag(FLAGS_batches), ",").c_str(), CpuName().c_str(),
+      threads, TableKernelName(BestTableKernel()), pair_sums, repeats, kTokens);
   PrintGoals(shapes);
   for (const ShapeResult& s : shapes) PrintShape(s);
   return 0;

@@ -259,7 +259,8 @@ TEST_F(ApproxOpsTest, QuantizeInt8EqualsQuantizeBitForBit) {
   // A non-contiguous [channels, n, 1] view of the same values.
   expect_equal(probes.x.t().contiguous().t().unsqueeze(2), probes.params, "per channel, strided");
   // Large enough to be split across threads, in pieces that do not line up
-  // with the channels.
+  // with the channels: the split and each piece's scale (Quantize runs the
+  // same QuantizeSlice; quantization_test checks it against QuantizeValue).
   const at::Tensor large = at::randn({3, 50001}) * 200;
   expect_equal(large, {{0.5f, 1.0f, 3e-3f}}, "per channel, 3 x 50001");
   expect_equal(large.flatten(), {{0.75f}}, "per tensor, 150003 values");

@@ -45,12 +45,16 @@ std::vector<ByteMap> Maps() {
   return maps;
 }
 
-// Every byte value, then random bytes: n of them from an odd offset.
+// Every byte value, then random bytes: n of them, after one byte that is
+// not among them, so that in + 1 starts them at an odd address.
 std::vector<uint8_t> Input(int64_t n, std::mt19937& rng) {
-  std::vector<uint8_t> in(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) in[i] = static_cast<uint8_t>(i < 256 ? i : rng());
+  std::vector<uint8_t> in(static_cast<size_t>(n) + 1);
+  for (int64_t i = 0; i < n; ++i) in[i + 1] = static_cast<uint8_t>(i < 256 ? i : rng());
   return in;
 }
+
+// Outputs start kFront bytes into a buffer of guard bytes: at an odd address.
+constexpr int64_t kFront = 65;
 
 // Lengths around every vector width and tail, and a long one.
 const std::vector<int64_t> kLengths = [] {
@@ -69,14 +73,14 @@ TEST(ByteMapTest, MapBytesEqualsTheLookupOfEveryByte) {
       for (int64_t n : kLengths) {
         const std::vector<uint8_t> in = Input(n, rng);
         // Guard bytes on both sides of the output, which must stay as they are.
-        std::vector<uint8_t> out(static_cast<size_t>(n) + 128, kGuard);
-        MapBytes(map, in.data(), n, out.data() + 64, kernel);
+        std::vector<uint8_t> out(static_cast<size_t>(n + 2 * kFront), kGuard);
+        MapBytes(map, in.data() + 1, n, out.data() + kFront, kernel);
         for (int64_t i = 0; i < n; ++i) {
-          ASSERT_EQ(out[64 + i], map[in[i]]) << Name(kernel) << " n=" << n << " i=" << i;
+          ASSERT_EQ(out[kFront + i], map[in[1 + i]]) << Name(kernel) << " n=" << n << " i=" << i;
         }
-        for (int64_t i = 0; i < 64; ++i) {
+        for (int64_t i = 0; i < kFront; ++i) {
           ASSERT_EQ(out[i], kGuard) << Name(kernel) << " n=" << n;
-          ASSERT_EQ(out[64 + n + i], kGuard) << Name(kernel) << " n=" << n;
+          ASSERT_EQ(out[kFront + n + i], kGuard) << Name(kernel) << " n=" << n;
         }
       }
     }
@@ -92,15 +96,16 @@ TEST(ByteMapTest, MapBytesInterleavedEqualsTheLookupsOfEveryByte) {
       const ByteMap& second = maps[(f + 1) % maps.size()];
       for (int64_t n : kLengths) {
         const std::vector<uint8_t> in = Input(n, rng);
-        std::vector<uint8_t> out(static_cast<size_t>(2 * n) + 128, kGuard);
-        MapBytesInterleaved(first, second, in.data(), n, out.data() + 64, kernel);
+        std::vector<uint8_t> out(static_cast<size_t>(2 * n + 2 * kFront), kGuard);
+        MapBytesInterleaved(first, second, in.data() + 1, n, out.data() + kFront, kernel);
         for (int64_t i = 0; i < n; ++i) {
-          ASSERT_EQ(out[64 + 2 * i], first[in[i]]) << Name(kernel) << " n=" << n << " i=" << i;
-          ASSERT_EQ(out[64 + 2 * i + 1], second[in[i]]) << Name(kernel) << " n=" << n << " i=" << i;
+          const uint8_t byte = in[1 + i];
+          ASSERT_EQ(out[kFront + 2 * i], first[byte]) << Name(kernel) << " n=" << n << " i=" << i;
+          ASSERT_EQ(out[kFront + 2 * i + 1], second[byte]) << Name(kernel) << " n=" << n;
         }
-        for (int64_t i = 0; i < 64; ++i) {
+        for (int64_t i = 0; i < kFront; ++i) {
           ASSERT_EQ(out[i], kGuard) << Name(kernel) << " n=" << n;
-          ASSERT_EQ(out[64 + 2 * n + i], kGuard) << Name(kernel) << " n=" << n;
+          ASSERT_EQ(out[kFront + 2 * n + i], kGuard) << Name(kernel) << " n=" << n;
         }
       }
     }

@@ -7,10 +7,10 @@
 #include <cfenv>
 #include <cmath>
 #include <cstdint>
-#include <span>
-#include <string>
 #include <limits>
 #include <random>
+#include <span>
+#include <string>
 #include <vector>
 
 namespace transaxx::approx {
@@ -213,15 +213,29 @@ TEST(QuantizationTest, SliceEqualsValueByValueOnEdgesAndBitPatterns) {
   }
 }
 
-// nearbyint rounds in the current rounding mode, and so must the slice.
+// This thread's rounding mode while it lives; the one before after.
+class RoundingMode {
+ public:
+  explicit RoundingMode(int mode) : before_(std::fegetround()) {
+    set_ = std::fesetround(mode) == 0;
+  }
+  ~RoundingMode() { std::fesetround(before_); }
+  bool set() const { return set_; }
+
+ private:
+  int before_;
+  bool set_ = false;
+};
+
+// nearbyint rounds in the calling thread's rounding mode, and so must the
+// slice.
 TEST(QuantizationTest, SliceFollowsTheRoundingModeAsValueDoes) {
   const std::vector<float> values = EdgeValues(0.5f);
-  const int original = std::fegetround();
   for (int mode : {FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO, FE_TONEAREST}) {
-    ASSERT_EQ(std::fesetround(mode), 0);
+    const RoundingMode rounding(mode);
+    ASSERT_TRUE(rounding.set());
     ExpectSliceEqualsValues(values, 0.5f, "rounding mode " + std::to_string(mode));
   }
-  std::fesetround(original);
 }
 
 TEST(QuantizationTest, BadShapesOrScalesWriteNothing) {

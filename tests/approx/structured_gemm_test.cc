@@ -221,14 +221,17 @@ TEST(StructuredGemmTest, EveryThreadCountGivesTheReferenceSums) {
   // The u8·s8 engine splits A's rows among the threads, each taking its
   // share in blocks (1 MB of mapped bytes): fewer rows than threads, shares
   // of one block, and shares of several blocks, the last one short (at
-  // K = 1501 a rank-4 table's five runs are 7510 deep, 139 rows a block);
-  // exact, masking, low-rank and multi-group (multi-digit) multipliers.
+  // K = 1501 a rank-4 table's five terms are about 7500 deep, 139 rows a
+  // block); exact, masking, low-rank and multi-group (multi-digit)
+  // multipliers.
   std::mt19937 rng(23);
+  int tested = 0;
   for (const Multiplier& m : StructuredMultipliers()) {
     if (m.id() != "evo:mul8s_1KVA" && m.id() != "evo:mul8s_1L2N" && m.id() != "evo:mul8s_1KV6" &&
         m.id() != "multi-digit") {
       continue;
     }
+    ++tested;
     for (int threads : {1, 2, 3, 5}) {
       const IntraOpThreads set(threads);
       ASSERT_EQ(at::get_num_threads(), threads);
@@ -237,6 +240,7 @@ TEST(StructuredGemmTest, EveryThreadCountGivesTheReferenceSums) {
       ExpectSame(m, RandomInt8(rng, 700, 1501), RandomInt8(rng, 1501, 37));
     }
   }
+  EXPECT_EQ(tested, 4);
 }
 
 // The u8·s8 engine keeps W's prepared side while W's values stay the same:

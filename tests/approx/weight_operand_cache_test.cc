@@ -92,9 +92,10 @@ TEST(WeightOperandCacheTest, WritesThatBypassTheVersionCounterRebuildIt) {
 }
 
 // Bits are compared: a write that changes only a sign of zero rebuilds,
-// one byte changed far into a large weight (compared in pieces on several
-// threads) rebuilds, and a weight holding NaN is still found unchanged.
-TEST(WeightOperandCacheTest, ItComparesBitsInEveryPieceOfTheWeight) {
+// the last byte of a large weight (compared in pieces on several threads)
+// changed rebuilds, as does a write into a transposed weight (compared in
+// its own layout), and a weight holding NaN is still found unchanged.
+TEST(WeightOperandCacheTest, ItComparesTheWeightsBits) {
   CountingMake zeros{0, at::zeros({4, 3})};
   CachedWeightOperand(zeros.weight, 0, zeros());
   zeros.weight.variable_data()[3][2] = -0.0;
@@ -109,6 +110,15 @@ TEST(WeightOperandCacheTest, ItComparesBitsInEveryPieceOfTheWeight) {
   bytes[large.weight.nbytes() - 1] ^= 0x80;  // the last float's sign, behind torch's back
   CachedWeightOperand(large.weight, 0, large());
   EXPECT_EQ(large.calls, 2);
+
+  CountingMake transposed{0, RandomWeight(300, 500, 5).t()};
+  ASSERT_FALSE(transposed.weight.is_contiguous());
+  CachedWeightOperand(transposed.weight, 0, transposed());
+  CachedWeightOperand(transposed.weight, 0, transposed());
+  EXPECT_EQ(transposed.calls, 1);
+  static_cast<float*>(transposed.weight.data_ptr())[299 * 500 + 7] = 100.0f;  // behind torch's back
+  CachedWeightOperand(transposed.weight, 0, transposed());
+  EXPECT_EQ(transposed.calls, 2);
 
   const at::Tensor nan = at::full({8}, std::numeric_limits<float>::quiet_NaN());
   int builds = 0;

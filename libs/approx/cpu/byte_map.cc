@@ -106,8 +106,8 @@ void MapBytes(const ByteMap& map, const uint8_t* in, int64_t n, uint8_t* out,
   }
 }
 
-void MapBytesInterleaved(const ByteMap& first, const ByteMap& second, const uint8_t* in,
-                         int64_t n, uint8_t* out, ByteMapKernel kernel) {
+void MapBytesInterleaved(const ByteMap& first, const ByteMap& second, const uint8_t* in, int64_t n,
+                         uint8_t* out, ByteMapKernel kernel) {
   if (kernel == ByteMapKernel::kAvx512) {
     MapBytesInterleavedAvx512(first, second, in, n, out);
   } else {

@@ -40,8 +40,8 @@ void MapBytes(const ByteMap& map, const uint8_t* in, int64_t n, uint8_t* out,
 // out[2i] = first[in[i]] and out[2i + 1] = second[in[i]] for i < n: two
 // terms interleaved along the depth, as the u8·s8 layout pairs them.
 // REQUIRES: n >= 0; in holds n bytes, out 2n; ByteMapKernelSupported(kernel).
-void MapBytesInterleaved(const ByteMap& first, const ByteMap& second, const uint8_t* in,
-                         int64_t n, uint8_t* out, ByteMapKernel kernel = BestByteMapKernel());
+void MapBytesInterleaved(const ByteMap& first, const ByteMap& second, const uint8_t* in, int64_t n,
+                         uint8_t* out, ByteMapKernel kernel = BestByteMapKernel());
 
 }  // namespace transaxx::approx
 

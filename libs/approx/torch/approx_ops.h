@@ -9,7 +9,8 @@
 // fine-tuning), compute the approximate int32 sums (ApproxGemmInt8, equal
 // to ApproxGemmReference), dequantize them with (activation scale x weight
 // scale) in float, add the float bias. Quantization is symmetric int8,
-// narrow range (quantization.h), done on the tensors' device (QuantizeInt8). A weight's quantized operand is reused while the weight
+// narrow range (quantization.h), done on the tensors' device
+// (QuantizeInt8). A weight's quantized operand is reused while the weight
 // is unchanged (weight_operand_cache.h).
 //
 // Backward is straight-through by default: the gradients are those of the
@@ -116,9 +117,12 @@ std::string CpuGemmKernel(const Multiplier& multiplier);
 
 // Quantize (quantization.h) on x's device: a float32 tensor x on the CPU or
 // a CUDA device gives a new int8 tensor of its shape on its device, equal
-// bit for bit to Quantize of x's values; on the CPU by QuantizeSlice in one
-// pass on LibTorch's intra-op threads, on a GPU by torch ops. params holds one scale, or one per
-// slice x[c] along the first dimension (the output channels of a weight).
+// bit for bit to Quantize of x's values (rounding half to even: the
+// intra-op threads that share the work on the CPU round in their own
+// rounding mode, which is the default one); on the CPU by QuantizeSlice in
+// one pass on LibTorch's intra-op threads, on a GPU by torch ops. params
+// holds one scale, or one per slice x[c] along the first dimension (the
+// output channels of a weight).
 // c10::Error when the scales do not fit x or one is not finite and > 0.
 at::Tensor QuantizeInt8(const at::Tensor& x, const QuantParams& params);
 

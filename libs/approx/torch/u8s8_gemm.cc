@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -155,8 +156,8 @@ __attribute__((target("avx2"))) void Combine(const int32_t* raw, const uint32_t*
     }
     for (; n < N; ++n) {
       const int64_t i = row + n;
-      const uint32_t total = (to.first ? 0u : to.acc[i]) +
-                             weight * (static_cast<uint32_t>(raw[i]) - correction[n]);
+      const uint32_t total =
+          (to.first ? 0u : to.acc[i]) + weight * (static_cast<uint32_t>(raw[i]) - correction[n]);
       if (!to.last) {
         to.acc[i] = total;
       } else if (to.floats != nullptr) {
@@ -219,17 +220,19 @@ void SumRows(const std::vector<U8S8Group>& groups, const std::vector<PreparedW>&
              int32_t* ints) {
   const int64_t block = std::min(end - begin, BlockRows(prepared));
   std::vector<uint8_t> u;
-  std::vector<int32_t> raw(static_cast<size_t>(block * N));
-  std::vector<uint32_t> acc(groups.size() > 1 ? raw.size() : 0);
+  // Written in full before they are read: no need to zero them.
+  const size_t size = static_cast<size_t>(block * N);
+  const auto raw = std::make_unique_for_overwrite<int32_t[]>(size);
+  const auto acc = std::make_unique_for_overwrite<uint32_t[]>(groups.size() > 1 ? size : 0);
   for (int64_t r = begin; r < end; r += block) {
     const int64_t rows = std::min(block, end - r);
     for (size_t g = 0; g < groups.size(); ++g) {
       MapA(groups[g], prepared[g].starts, a + r * K, rows, K, u);
-      Gemm(u, rows, prepared[g].starts.back(), N, *prepared[g].packed, raw.data());
-      const Combined to{acc.data(), g == 0, g + 1 == groups.size(),
+      Gemm(u, rows, prepared[g].starts.back(), N, *prepared[g].packed, raw.get());
+      const Combined to{acc.get(), g == 0, g + 1 == groups.size(),
                         floats != nullptr ? floats + r * N : nullptr,
                         ints != nullptr ? ints + r * N : nullptr};
-      Combine(raw.data(), prepared[g].correction.data(), groups[g].weight, rows, N, to);
+      Combine(raw.get(), prepared[g].correction.data(), groups[g].weight, rows, N, to);
     }
   }
 }
@@ -272,14 +275,23 @@ at::Tensor U8S8GemmSums(const std::vector<U8S8Group>& groups, const at::Tensor& 
   float* floats = as_float ? out.data_ptr<float>() : nullptr;
   int32_t* ints = as_float ? nullptr : out.data_ptr<int32_t>();
   // Each thread its own rows, from mapping to result: no barrier between
-  // the steps, and each step's data still in the thread's cache.
+  // the steps, and each step's data still in the thread's cache. An
+  // exception must not leave the parallel region (that terminates the
+  // process): the first one is kept and thrown after it.
   const int threads = at::get_num_threads();
+  std::exception_ptr error;
 #pragma omp parallel num_threads(threads)
   {
     const int64_t count = omp_get_num_threads(), t = omp_get_thread_num();
     const int64_t begin = M * t / count, end = M * (t + 1) / count;
-    if (begin < end) SumRows(groups, prepared, a_data, K, N, begin, end, floats, ints);
+    try {
+      if (begin < end) SumRows(groups, prepared, a_data, K, N, begin, end, floats, ints);
+    } catch (...) {
+#pragma omp critical(transaxx_u8s8_error)
+      if (!error) error = std::current_exception();
+    }
   }
+  if (error) std::rethrow_exception(error);
   return out;
 }
 
