@@ -16,9 +16,9 @@ namespace {
 // The expanded kernels' blocks: 32 columns (four 8-lane int32 accumulators
 // per row on avx2, two 16-lane ones on avx512) by as many values of k as
 // fill 128 KB, a quarter or less of a core's L2 cache on current x86-64
-// server CPUs (512 KB and up): 4 with int32 entries, 8 with int16. On the benchmark machine, blocks of 64 and 256 KB
-// ran within noise of it on the benchmark's shapes, and 32 KB (its L1 cache)
-// slower.
+// server CPUs (512 KB and up): 4 with int32 entries, 8 with int16. On the
+// benchmark machine, blocks of 64 and 256 KB ran within noise of it on the
+// benchmark's shapes, and 32 KB (its L1 cache) slower.
 constexpr int64_t kColumns = 32;
 constexpr int64_t kBlockBytes = 128 * 1024;
 template <typename Entry>

@@ -502,15 +502,13 @@ at::Tensor QuantizeInt8(const at::Tensor& x, const QuantParams& params) {
   const int64_t channels = static_cast<int64_t>(params.scales.size());
   TORCH_CHECK(channels == 1 || (x.dim() >= 1 && x.size(0) == channels), channels,
               " quantization scales do not fit a tensor of shape ", x.sizes());
+  std::vector<float> inverse;
   for (float scale : params.scales) {
     TORCH_CHECK(std::isfinite(scale) && scale > 0, "quantization scale ", scale,
                 " is not a finite positive number");
-  }
-  if (x.is_cpu()) return QuantizeOnCpu(x, params);
-  std::vector<float> inverse;
-  for (float scale : params.scales) {
     inverse.push_back(1.0f / scale);  // in float on the host, as Quantize does
   }
+  if (x.is_cpu()) return QuantizeOnCpu(x, params);
   // One inverse scale per slice x[c] (or one for all), broadcast over the
   // rest. round is half-to-even as std::nearbyint; clamp keeps NaN, which
   // then becomes 0; every step is exact IEEE float on CUDA.

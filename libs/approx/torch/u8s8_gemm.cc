@@ -4,11 +4,9 @@
 #include <ATen/Parallel.h>
 #include <fbgemm/Fbgemm.h>
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -274,24 +272,18 @@ at::Tensor U8S8GemmSums(const std::vector<U8S8Group>& groups, const at::Tensor& 
   at::Tensor out = at::empty({M, N}, a.options().dtype(as_float ? at::kFloat : at::kInt));
   float* floats = as_float ? out.data_ptr<float>() : nullptr;
   int32_t* ints = as_float ? nullptr : out.data_ptr<int32_t>();
-  // Each thread its own rows, from mapping to result: no barrier between
-  // the steps, and each step's data still in the thread's cache. An
-  // exception must not leave the parallel region (that terminates the
-  // process): the first one is kept and thrown after it.
-  const int threads = at::get_num_threads();
-  std::exception_ptr error;
-#pragma omp parallel num_threads(threads)
-  {
-    const int64_t count = omp_get_num_threads(), t = omp_get_thread_num();
-    const int64_t begin = M * t / count, end = M * (t + 1) / count;
-    try {
+  // One part of A's rows per intra-op thread, each taken from mapping to
+  // result: no barrier between the steps, and each step's data still in the
+  // thread's cache. at::parallel_for hands one part to each thread (all of
+  // them to the caller inside another parallel region) and passes an
+  // exception on to the caller.
+  const int64_t parts = at::get_num_threads();
+  at::parallel_for(0, parts, 1, [&](int64_t first, int64_t last) {
+    for (int64_t t = first; t < last; ++t) {
+      const int64_t begin = M * t / parts, end = M * (t + 1) / parts;
       if (begin < end) SumRows(groups, prepared, a_data, K, N, begin, end, floats, ints);
-    } catch (...) {
-#pragma omp critical(transaxx_u8s8_error)
-      if (!error) error = std::current_exception();
     }
-  }
-  if (error) std::rethrow_exception(error);
+  });
   return out;
 }
 
