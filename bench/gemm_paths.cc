@@ -231,6 +231,10 @@ void PrintShape(const ShapeResult& s) {
   }
   if (s.scalar_ms > 0) {
     std::printf("; scalar table kernel %.2f ms (%.2f GMAC/s)", s.scalar_ms, Gmacs(s, s.scalar_ms));
+    if (BestTableKernel() == TableKernel::kAvx512) {
+      std::printf("; the avx512 table kernel runs its %s form here",
+                  Avx512FormFor(s.m, s.n) == Avx512Form::kDirect ? "direct" : "expanded");
+    }
   }
   std::printf(".\n\n| multiplier | path | GEMM ms | GMAC/s | × scalar table kernel | "
               "× float32 engine | × avx2 table kernel | layer ms | layer / float32 linear |\n"

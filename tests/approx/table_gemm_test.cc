@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -65,35 +66,59 @@ void ExpectSame(const Multiplier& m, TableKernel kernel, const std::vector<int8_
 // tail of 1, or four 8-deep blocks and a tail of 5: an odd tail leaves the
 // avx512 kernel's last pair of k half empty), in both of their
 // orientations: a tall A (M >= N) shares the expanded blocks of W's columns
-// among A's rows, a wide W (N > M) is computed transposed.
+// among A's rows, a wide W (N > M) is computed transposed. The avx512
+// kernel takes its expanded form when the other side is kDirectBelow long,
+// its direct form on the short shapes, and there every tail of its 64-column
+// chunks and groups of up to four chunks.
 TEST(TableGemmTest, EqualsTheReferenceOnEveryTableShapeAndKernel) {
+  static_assert(kDirectBelow == 512, "the shapes below straddle the avx512 forms' limit");
   std::mt19937 rng(1);
   const std::vector<Multiplier> multipliers = Multipliers();
   ASSERT_EQ(multipliers.size(), 22u);
   for (const Multiplier& m : multipliers) {
     for (TableKernel kernel : Kernels()) {
+      const int64_t K = 37;
       for (int64_t n : {1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 136}) {
-        const int64_t K = 37;
-        ExpectSame(m, kernel, RandomInt8(rng, 3 * K), RandomInt8(rng, K * n), 3, K, n);
-        ExpectSame(m, kernel, RandomInt8(rng, n * K), RandomInt8(rng, K * 5), n, K, 5);
+        for (int64_t other : {int64_t{3}, kDirectBelow}) {
+          ExpectSame(m, kernel, RandomInt8(rng, other * K), RandomInt8(rng, K * n), other, K, n);
+          ExpectSame(m, kernel, RandomInt8(rng, n * K), RandomInt8(rng, K * other), n, K, other);
+        }
       }
-      for (auto [M, K, N] : {std::tuple<int64_t, int64_t, int64_t>{97, 45, 70}, {70, 45, 97},
-                             {64, 8, 64}, {1, 300, 33}}) {
+      for (int64_t n : {191, 255, 256, 257, 449, 511}) {
+        ExpectSame(m, kernel, RandomInt8(rng, 2 * K), RandomInt8(rng, K * n), 2, K, n);
+      }
+      for (auto [M, K, N] : {std::tuple<int64_t, int64_t, int64_t>{97, 45, 70},
+                             {70, 45, 97},
+                             {64, 8, 64},
+                             {1, 300, 33},
+                             {511, 5, 511}}) {
         ExpectSame(m, kernel, RandomInt8(rng, M * K), RandomInt8(rng, K * N), M, K, N);
       }
     }
   }
 }
 
+TEST(TableGemmTest, Avx512FormIsDirectBelowTheLimitOnBothSides) {
+  EXPECT_EQ(Avx512FormFor(0, 0), Avx512Form::kDirect);
+  EXPECT_EQ(Avx512FormFor(197, 384), Avx512Form::kDirect);
+  EXPECT_EQ(Avx512FormFor(kDirectBelow - 1, kDirectBelow - 1), Avx512Form::kDirect);
+  EXPECT_EQ(Avx512FormFor(kDirectBelow, 1), Avx512Form::kExpanded);
+  EXPECT_EQ(Avx512FormFor(1, kDirectBelow), Avx512Form::kExpanded);
+  EXPECT_EQ(Avx512FormFor(12608, 384), Avx512Form::kExpanded);
+}
+
 // Every depth of a block's tail, 1 to 9 (the avx512 kernel pairs values of
-// k, so odd depths leave a pair's second k empty), in both orientations.
+// k, so odd depths leave a pair's second k empty), in both orientations and
+// both avx512 forms.
 TEST(TableGemmTest, EveryShallowDepth) {
   std::mt19937 rng(3);
   for (const Multiplier& m : Multipliers()) {
     for (TableKernel kernel : Kernels()) {
       for (int64_t K = 1; K <= 9; ++K) {
-        ExpectSame(m, kernel, RandomInt8(rng, 40 * K), RandomInt8(rng, K * 33), 40, K, 33);
-        ExpectSame(m, kernel, RandomInt8(rng, 33 * K), RandomInt8(rng, K * 40), 33, K, 40);
+        for (int64_t rows : {int64_t{40}, kDirectBelow}) {
+          ExpectSame(m, kernel, RandomInt8(rng, rows * K), RandomInt8(rng, K * 33), rows, K, 33);
+          ExpectSame(m, kernel, RandomInt8(rng, 33 * K), RandomInt8(rng, K * rows), 33, K, rows);
+        }
       }
     }
   }
@@ -116,10 +141,13 @@ TEST(TableGemmTest, ExtremeOperandsAndDeepSums) {
     for (TableKernel kernel : Kernels()) {
       for (int8_t av : {int8_t{-128}, int8_t{127}, int8_t{-1}}) {
         for (int8_t wv : {int8_t{-128}, int8_t{127}}) {
-          // 3000, or as deep as the widest table allows (1023).
-          const int64_t M = 2, K = std::min<int64_t>(3000, MaxAccumulationDepth(m)), N = 72;
-          ExpectSame(m, kernel, std::vector<int8_t>(M * K, av), std::vector<int8_t>(K * N, wv), M,
-                     K, N);
+          // 3000, or as deep as the widest table allows (1023), in both
+          // avx512 forms.
+          const int64_t K = std::min<int64_t>(3000, MaxAccumulationDepth(m));
+          for (auto [M, N] : {std::pair<int64_t, int64_t>{2, 72}, {1, kDirectBelow}}) {
+            ExpectSame(m, kernel, std::vector<int8_t>(M * K, av), std::vector<int8_t>(K * N, wv), M,
+                       K, N);
+          }
         }
       }
     }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "libs/approx/cpu/byte_lookup.h"
 #include "libs/approx/reference_gemm.h"
 
 namespace transaxx::approx {
@@ -193,7 +194,7 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vnni"))) void ExpandBlo
   // Every pair is computed, so that the loops unroll and the registers stay
   // registers; pairs past a depth tail index with zeros and store nothing.
   __m512i index[kPairs];
-  __mmask64 upper[kPairs];
+  __mmask64 top[kPairs];
 #pragma GCC unroll 8
   for (int p = 0; p < kPairs; ++p) {
     // Rows of x past the block's depth are neither read nor pointed at.
@@ -205,27 +206,18 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vnni"))) void ExpandBlo
         2 * p + 1 < kb ? _mm256_loadu_si256(row(2 * p + 1)) : _mm256_setzero_si256();
     index[p] = _mm512_permutexvar_epi8(
         order, _mm512_inserti64x4(_mm512_castsi256_si512(first), second, 1));
-    upper[p] = _mm512_movepi8_mask(index[p]);
+    top[p] = _mm512_movepi8_mask(index[p]);
   }
   for (int v = 0; v < 256; ++v) {
-    __m512i plane[2][4];
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; ++i) {
-      plane[i / 4][i % 4] = _mm512_load_si512(e.planes + (i / 4) * 65536 + v * 256 + (i % 4) * 64);
-    }
+    const ByteQuarters low = LoadQuarters(e.planes + v * 256),
+                       high = LoadQuarters(e.planes + 65536 + v * 256);
 #pragma GCC unroll 8
     for (int p = 0; p < kPairs; ++p) {
-      __m512i bytes[2];
-#pragma GCC unroll 2
-      for (int b = 0; b < 2; ++b) {
-        bytes[b] = _mm512_mask_blend_epi8(
-            upper[p], _mm512_permutex2var_epi8(plane[b][0], index[p], plane[b][1]),
-            _mm512_permutex2var_epi8(plane[b][2], index[p], plane[b][3]));
-      }
+      const __m512i lo = LookUp(low, index[p], top[p]), hi = LookUp(high, index[p], top[p]);
       int16_t* row = block + (2 * p * 256 + v) * kColumns;
-      if (2 * p < kb) _mm512_store_si512(row, _mm512_unpacklo_epi8(bytes[0], bytes[1]));
+      if (2 * p < kb) _mm512_store_si512(row, _mm512_unpacklo_epi8(lo, hi));
       if (2 * p + 1 < kb) {
-        _mm512_store_si512(row + 256 * kColumns, _mm512_unpackhi_epi8(bytes[0], bytes[1]));
+        _mm512_store_si512(row + 256 * kColumns, _mm512_unpackhi_epi8(lo, hi));
       }
     }
   }
@@ -266,7 +258,111 @@ void AccumulateBlockAvx512(const Expansion<int16_t>& e, const int16_t* block, in
   }
 }
 
+// The direct form's sums for row m of C, columns [n0, n0 + width), from
+// row m of A (`a`, K bytes): for each k, the 256 int16 products of A[m][k]
+// with every value of W are two byte planes of four registers each (the
+// low and the high bytes), which vpermi2b looks up with 64 bytes of W's row
+// k at a time; byte unpacks join the bytes into entries, and vpdpwssd adds
+// a vector's even entries times (1, 0) and its odd ones times (0, 1) into
+// 32-bit sums. Each of the kChunks chunks of 64 columns keeps four 16-lane
+// accumulators in registers across all of K, and the planes loaded for a k
+// serve all chunks.
+// REQUIRES: 0 < width <= 64 · kChunks; planes as Expansion's for an
+// untransposed GEMM (v = A's value, x = W's).
+template <int kChunks>
+__attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vnni"))) void DirectColumns(
+    const uint8_t* planes, const uint8_t* a, const uint8_t* W, int64_t K, int64_t N, int64_t n0,
+    int64_t width, int32_t* c) {
+  const __m512i even = _mm512_set1_epi32(1), odd = _mm512_set1_epi32(1 << 16);
+  __mmask64 mask[kChunks];
+  __m512i acc[kChunks][4];
+#pragma GCC unroll 4
+  for (int q = 0; q < kChunks; ++q) {
+    mask[q] = BytePrefix(width - 64 * q);
+    for (__m512i& sum : acc[q]) sum = _mm512_setzero_si512();
+  }
+  for (int64_t k = 0; k < K; ++k) {
+    const uint8_t* row = planes + 256 * a[k];
+    const ByteQuarters low = LoadQuarters(row), high = LoadQuarters(row + 65536);
+    const uint8_t* w = W + k * N + n0;
+#pragma GCC unroll 4
+    for (int q = 0; q < kChunks; ++q) {
+      const __m512i bytes = _mm512_maskz_loadu_epi8(mask[q], w + 64 * q);
+      const __mmask64 top = _mm512_movepi8_mask(bytes);
+      const __m512i lo = LookUp(low, bytes, top), hi = LookUp(high, bytes, top);
+      const __m512i first = _mm512_unpacklo_epi8(lo, hi), second = _mm512_unpackhi_epi8(lo, hi);
+      acc[q][0] = _mm512_dpwssd_epi32(acc[q][0], first, even);
+      acc[q][1] = _mm512_dpwssd_epi32(acc[q][1], first, odd);
+      acc[q][2] = _mm512_dpwssd_epi32(acc[q][2], second, even);
+      acc[q][3] = _mm512_dpwssd_epi32(acc[q][3], second, odd);
+    }
+  }
+  // Lane 4l + j of accumulator i holds column 16l + 8(i / 2) + 2j + i % 2
+  // (the unpacks work within 128-bit lanes l); dword unpacks of the even
+  // and odd pairs make runs of four columns, which go to their places.
+  for (int q = 0; q < kChunks; ++q) {
+    alignas(64) int32_t runs[4][16];
+    _mm512_store_si512(runs[0], _mm512_unpacklo_epi32(acc[q][0], acc[q][1]));
+    _mm512_store_si512(runs[1], _mm512_unpackhi_epi32(acc[q][0], acc[q][1]));
+    _mm512_store_si512(runs[2], _mm512_unpacklo_epi32(acc[q][2], acc[q][3]));
+    _mm512_store_si512(runs[3], _mm512_unpackhi_epi32(acc[q][2], acc[q][3]));
+    const int64_t count = std::min<int64_t>(64, width - 64 * q);
+    for (int64_t j = 0; j < count; ++j) c[64 * q + j] = runs[j % 16 / 4][4 * (j / 16) + j % 4];
+  }
+}
+
 #pragma GCC diagnostic pop
+
+// The avx512 kernels' int16 entries as byte planes: planes[b · 65536 +
+// v · 256 + x] = byte b (0 low, 1 high) of the product of streamed value v
+// and column value x, so that the 256 entries of one v are four 64-byte
+// registers per byte. Untransposed, v is A's value and x W's: plane b is
+// byte b of int8_table[TableIndex(v, x)]; transposed, the table's operands
+// swap roles.
+std::vector<CacheLine> BytePlanes(const int32_t* table, bool transposed) {
+  std::vector<CacheLine> planes(2 * 65536 / sizeof(CacheLine));
+  auto* bytes = reinterpret_cast<uint8_t*>(planes.data());
+  for (int v = 0; v < 256; ++v) {
+    for (int x = 0; x < 256; ++x) {
+      const auto value =
+          static_cast<uint16_t>(table[transposed ? TableIndex(x, v) : TableIndex(v, x)]);
+      bytes[v * 256 + x] = static_cast<uint8_t>(value);
+      bytes[65536 + v * 256 + x] = static_cast<uint8_t>(value >> 8);
+    }
+  }
+  return planes;
+}
+
+// The avx512 kernel's direct form: C = A (x) W row by row, each row's
+// columns in groups of up to four 64-column chunks (DirectColumns).
+void DirectGemm(const int32_t* table, const int8_t* A, const int8_t* W, int32_t* C, int64_t M,
+                int64_t K, int64_t N) {
+  const std::vector<CacheLine> planes = BytePlanes(table, /*transposed=*/false);
+  const auto* p = reinterpret_cast<const uint8_t*>(planes.data());
+  const auto* w = reinterpret_cast<const uint8_t*>(W);
+  constexpr int64_t kGroup = 256;
+#pragma omp parallel for schedule(static)
+  for (int64_t m = 0; m < M; ++m) {
+    const auto* a = reinterpret_cast<const uint8_t*>(A + m * K);
+    for (int64_t n0 = 0; n0 < N; n0 += kGroup) {
+      const int64_t width = std::min(kGroup, N - n0);
+      int32_t* c = C + m * N + n0;
+      switch ((width + 63) / 64) {
+        case 1:
+          DirectColumns<1>(p, a, w, K, N, n0, width, c);
+          break;
+        case 2:
+          DirectColumns<2>(p, a, w, K, N, n0, width, c);
+          break;
+        case 3:
+          DirectColumns<3>(p, a, w, K, N, n0, width, c);
+          break;
+        default:
+          DirectColumns<4>(p, a, w, K, N, n0, width, c);
+      }
+    }
+  }
+}
 
 // Adds the expansion's sums to e.out (zero it first for the plain sums).
 template <TableKernel kKernel, typename Entry>
@@ -332,15 +428,7 @@ void ExpandedGemm(const int32_t* table, const int8_t* A, const int8_t* W, int32_
   std::vector<CacheLine> planes;
   if constexpr (kKernel == TableKernel::kAvx512) {
     static_assert(sizeof(Entry) == 2, "the avx512 kernel expands int16 entries only");
-    planes.resize(2 * 65536 / sizeof(CacheLine));
-    auto* bytes = reinterpret_cast<uint8_t*>(planes.data());
-    for (int v = 0; v < 256; ++v) {
-      for (int xv = 0; xv < 256; ++xv) {
-        const auto value = static_cast<uint16_t>(entry(xv, v));
-        bytes[v * 256 + xv] = static_cast<uint8_t>(value);
-        bytes[65536 + v * 256 + xv] = static_cast<uint8_t>(value >> 8);
-      }
-    }
+    planes = BytePlanes(table, transposed);
   } else {
     lookup.resize(65536);
     for (int xv = 0; xv < 256; ++xv) {
@@ -417,6 +505,10 @@ TableKernel TableKernelFor(const Multiplier& multiplier, TableKernel kernel) {
                                                                                : kernel;
 }
 
+Avx512Form Avx512FormFor(int64_t M, int64_t N) {
+  return std::max(M, N) < kDirectBelow ? Avx512Form::kDirect : Avx512Form::kExpanded;
+}
+
 int ExpandedEntryBits(const Multiplier& multiplier) {
   return multiplier.int8_min() >= INT16_MIN && multiplier.int8_max() <= INT16_MAX ? 16 : 32;
 }
@@ -436,7 +528,11 @@ absl::Status ApproxGemmTable(const Multiplier& multiplier, const int8_t* A, cons
   const int32_t* table = multiplier.int8_table().data();
   switch (runs) {
     case TableKernel::kAvx512:
-      ExpandedGemm<TableKernel::kAvx512, int16_t>(table, A, W, C, M, K, N);
+      if (Avx512FormFor(M, N) == Avx512Form::kDirect) {
+        DirectGemm(table, A, W, C, M, K, N);
+      } else {
+        ExpandedGemm<TableKernel::kAvx512, int16_t>(table, A, W, C, M, K, N);
+      }
       return absl::OkStatus();
     case TableKernel::kAvx2:
       if (ExpandedEntryBits(multiplier) == 16) {

@@ -24,21 +24,34 @@
 //                larger of M and N: when N > M it computes C^T, whose rows
 //                are W's columns, with the operands' roles in the table
 //                swapped.
-//   kAvx512      the same blocks and orientation, for CPUs with AVX-512 F,
-//                BW, VBMI and VNNI, and int16 entries (tables with int32
-//                ones run as kAvx2 runs them: expanding them this way
-//                measured no faster). A block is written by byte permutes
-//                instead of transposes: for each of the 256 values, the low
-//                and the high bytes of its entries with all 256 column
-//                values fill four 64-byte registers each, which vpermi2b
-//                indexes with 64 column values at a time (32 columns of two
-//                values of k), and byte unpacks join them into entries. Rows
-//                add their 32 products per k with two vpdpwssd, which widen
-//                16-bit entries into 32-bit sums without shuffles.
+//   kAvx512      for CPUs with AVX-512 F, BW, VBMI and VNNI, and int16
+//                entries (tables with int32 ones run as kAvx2 runs them:
+//                expanding them this way measured no faster). The low and
+//                the high bytes of the 256 entries of one operand value fill
+//                four 64-byte registers each, which vpermi2b indexes with 64
+//                values of the other operand at a time (byte_lookup.h);
+//                byte unpacks join the bytes into entries, and vpdpwssd adds
+//                16-bit entries into 32-bit sums without shuffles. Two forms:
+//                - expanded (Avx512Form::kExpanded): kAvx2's blocks and
+//                  orientation, each block written by these lookups (32
+//                  columns of two values of k per lookup) instead of
+//                  transposes;
+//                - direct (Avx512Form::kDirect): no blocks. For each row m
+//                  of A and each k, the registers of A[m][k]'s entries
+//                  look up W's row k, 64 columns at a time, straight into
+//                  row m's sums. It costs the same per multiply-accumulate
+//                  whatever the shape, where a block's writing is shared by
+//                  the expansion's rows (the larger of M and N) and costs
+//                  more than their sums when they are few; it also needs no
+//                  transposes, padding or 128 KB block per thread.
+//                The direct form runs when M and N are both below 512: on
+//                ViT-S/16's shapes it measured 0.65-0.9 of the expanded
+//                form's time with 197 to 394 rows, within noise of it at
+//                about 600, and slower from 788 on.
 // The fastest variant the CPU runs is chosen at run time.
 // Integer sums are exact and their order does not change them, so every
 // variant equals the reference. Work is spread over OpenMP threads by rows
-// (kScalar) or by 32-column blocks (the expanded variants).
+// (kScalar, the direct form) or by 32-column blocks (the expanded ones).
 //
 // Thread-safety: reentrant.
 #ifndef TRANSAXX_LIBS_APPROX_CPU_TABLE_GEMM_H_
@@ -62,6 +75,12 @@ const char* TableKernelName(TableKernel kernel);
 // The variant that computes `multiplier`'s GEMMs when `kernel` is asked for:
 // `kernel`, except kAvx2 for kAvx512 and int32 entries.
 TableKernel TableKernelFor(const Multiplier& multiplier, TableKernel kernel);
+
+// The forms of kAvx512 (see above), and the one it takes for an M×K · K×N
+// GEMM: kDirect when M and N are both below kDirectBelow.
+enum class Avx512Form { kDirect, kExpanded };
+inline constexpr int64_t kDirectBelow = 512;
+Avx512Form Avx512FormFor(int64_t M, int64_t N);
 
 // Bits of the expanded kernels' entries for `multiplier`: 16 when every
 // entry of its int8 table fits int16 (every 8-bit product table does), 32
