@@ -91,7 +91,8 @@ TEST(TableGemmTest, EqualsTheReferenceOnEveryTableShapeAndKernel) {
                              {70, 45, 97},
                              {64, 8, 64},
                              {1, 300, 33},
-                             {511, 5, 511}}) {
+                             {511, 5, 511},
+                             {45, 9, 515}}) {
         ExpectSame(m, kernel, RandomInt8(rng, M * K), RandomInt8(rng, K * N), M, K, N);
       }
     }

@@ -341,11 +341,14 @@ void DirectGemm(const int32_t* table, const int8_t* A, const int8_t* W, int32_t*
   const auto* p = reinterpret_cast<const uint8_t*>(planes.data());
   const auto* w = reinterpret_cast<const uint8_t*>(W);
   constexpr int64_t kGroup = 256;
-#pragma omp parallel for schedule(static)
+  // Rows and groups are spread together, so that a few rows of A (the
+  // transposed expanded form's last ones) still occupy every thread.
+  const int64_t groups = (N + kGroup - 1) / kGroup;
+#pragma omp parallel for collapse(2) schedule(static)
   for (int64_t m = 0; m < M; ++m) {
-    const auto* a = reinterpret_cast<const uint8_t*>(A + m * K);
-    for (int64_t n0 = 0; n0 < N; n0 += kGroup) {
-      const int64_t width = std::min(kGroup, N - n0);
+    for (int64_t g = 0; g < groups; ++g) {
+      const auto* a = reinterpret_cast<const uint8_t*>(A + m * K);
+      const int64_t n0 = g * kGroup, width = std::min(kGroup, N - n0);
       int32_t* c = C + m * N + n0;
       switch ((width + 63) / 64) {
         case 1:
@@ -389,10 +392,65 @@ void RunExpansion(const Expansion<Entry>& e) {
   }
 }
 
+// out[j · out_stride + i] = in[i · in_stride + j] for an 8 × 8 square of
+// int32: two rounds of unpacks within 128-bit halves, then 128-bit permutes.
+__attribute__((target("avx2"))) void TransposeSquare(const int32_t* in, int64_t in_stride,
+                                                     int32_t* out, int64_t out_stride) {
+  __m256i r[8], t[8];
+  for (int i = 0; i < 8; ++i) {
+    r[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i * in_stride));
+  }
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  // r[h + q] holds column q (low half) and q + 4 (high half) of rows h .. h + 3.
+  for (int h = 0; h < 8; h += 4) {
+    r[h] = _mm256_unpacklo_epi64(t[h], t[h + 2]);
+    r[h + 1] = _mm256_unpackhi_epi64(t[h], t[h + 2]);
+    r[h + 2] = _mm256_unpacklo_epi64(t[h + 1], t[h + 3]);
+    r[h + 3] = _mm256_unpackhi_epi64(t[h + 1], t[h + 3]);
+  }
+  for (int q = 0; q < 4; ++q) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + q * out_stride),
+                        _mm256_permute2x128_si256(r[q], r[q + 4], 0x20));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + (q + 4) * out_stride),
+                        _mm256_permute2x128_si256(r[q], r[q + 4], 0x31));
+  }
+}
+
+// The same for an 8 × 8 square of bytes, by SSE2 unpacks of 8-, 16- and
+// 32-bit units: each register ends with two output rows.
+void TransposeSquare(const uint8_t* in, int64_t in_stride, uint8_t* out, int64_t out_stride) {
+  __m128i r[8], t[4];
+  for (int i = 0; i < 8; ++i) {
+    r[i] = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in + i * in_stride));
+  }
+  for (int i = 0; i < 4; ++i) t[i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
+  // r[2h + c] holds columns 4c .. 4c + 3 of rows 4h .. 4h + 3, column by column.
+  for (int h = 0; h < 2; ++h) {
+    r[2 * h] = _mm_unpacklo_epi16(t[2 * h], t[2 * h + 1]);
+    r[2 * h + 1] = _mm_unpackhi_epi16(t[2 * h], t[2 * h + 1]);
+  }
+  for (int c = 0; c < 2; ++c) {
+    const __m128i low = _mm_unpacklo_epi32(r[c], r[2 + c]),
+                  high = _mm_unpackhi_epi32(r[c], r[2 + c]);
+    const __m128i rows[4] = {low, _mm_unpackhi_epi64(low, low), high,
+                             _mm_unpackhi_epi64(high, high)};
+    for (int q = 0; q < 4; ++q) {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + (4 * c + q) * out_stride), rows[q]);
+    }
+  }
+}
+
 // out[j · out_stride + i] = in[i · in_stride + j] for i < rows, j < cols,
 // in 64 × 64 tiles, so that the lines written stay in L1 while a tile is
-// filled, spread over threads: element by element, every write of a large
-// byte transpose touched a line of its own.
+// filled, spread over threads, and within tiles by 8 × 8 squares
+// (TransposeSquare). Element by element, int32 transposes took a quarter of
+// a transposed GEMM's time on ViT-S/16's mlp.fc1 at batch 1, whose rows of
+// 1536 int32 put a tile's 64 lines in two sets of L1, and byte transposes a
+// tenth.
+// REQUIRES: AVX2 for int32.
 template <typename T>
 void Transpose(const T* in, int64_t rows, int64_t cols, int64_t in_stride, T* out,
                int64_t out_stride) {
@@ -401,8 +459,21 @@ void Transpose(const T* in, int64_t rows, int64_t cols, int64_t in_stride, T* ou
   for (int64_t i0 = 0; i0 < rows; i0 += kTile) {
     for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
       const int64_t i1 = std::min(rows, i0 + kTile), j1 = std::min(cols, j0 + kTile);
-      for (int64_t i = i0; i < i1; ++i) {
-        for (int64_t j = j0; j < j1; ++j) out[j * out_stride + i] = in[i * in_stride + j];
+      const auto one = [&](int64_t i, int64_t j) {
+        out[j * out_stride + i] = in[i * in_stride + j];
+      };
+      int64_t i = i0;
+      for (; i + 8 <= i1; i += 8) {
+        int64_t j = j0;
+        for (; j + 8 <= j1; j += 8) {
+          TransposeSquare(in + i * in_stride + j, in_stride, out + j * out_stride + i, out_stride);
+        }
+        for (; j < j1; ++j) {
+          for (int64_t square = i; square < i + 8; ++square) one(square, j);
+        }
+      }
+      for (; i < i1; ++i) {
+        for (int64_t j = j0; j < j1; ++j) one(i, j);
       }
     }
   }
@@ -530,6 +601,12 @@ absl::Status ApproxGemmTable(const Multiplier& multiplier, const int8_t* A, cons
     case TableKernel::kAvx512:
       if (Avx512FormFor(M, N) == Avx512Form::kDirect) {
         DirectGemm(table, A, W, C, M, K, N);
+      } else if (N > M) {
+        // Transposed, A's rows are the blocks' columns: the full blocks'
+        // rows expanded, the rest direct.
+        const int64_t full = M / kColumns * kColumns;
+        if (full > 0) ExpandedGemm<TableKernel::kAvx512, int16_t>(table, A, W, C, full, K, N);
+        if (M > full) DirectGemm(table, A + full * K, W, C + full * N, M - full, K, N);
       } else {
         ExpandedGemm<TableKernel::kAvx512, int16_t>(table, A, W, C, M, K, N);
       }

@@ -35,7 +35,11 @@
 //                - expanded (Avx512Form::kExpanded): kAvx2's blocks and
 //                  orientation, each block written by these lookups (32
 //                  columns of two values of k per lookup) instead of
-//                  transposes;
+//                  transposes. Computed transposed, it expands only A's
+//                  full blocks of 32 rows and leaves the rest (197 tokens:
+//                  5 rows) to the direct form, so that no block is mostly
+//                  padding and 6 blocks split evenly over 2 threads where
+//                  7 did not;
 //                - direct (Avx512Form::kDirect): no blocks. For each row m
 //                  of A and each k, the registers of A[m][k]'s entries
 //                  look up W's row k, 64 columns at a time, straight into
