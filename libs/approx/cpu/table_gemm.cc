@@ -321,13 +321,25 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vnni"))) void DirectCol
 // swap roles.
 std::vector<CacheLine> BytePlanes(const int32_t* table, bool transposed) {
   std::vector<CacheLine> planes(2 * 65536 / sizeof(CacheLine));
-  auto* bytes = reinterpret_cast<uint8_t*>(planes.data());
+  uint8_t* low = reinterpret_cast<uint8_t*>(planes.data());
+  uint8_t* high = low + 65536;
+  if (!transposed) {
+    // The table's entries in order, narrowed by vectors: built one entry at
+    // a time on one thread, the planes were 3% of the direct form's samples
+    // at attn.proj batch 1, and the other thread's wait in libgomp 7% more.
+#pragma omp simd
+    for (int i = 0; i < 65536; ++i) {
+      low[i] = static_cast<uint8_t>(table[i]);
+      high[i] = static_cast<uint8_t>(table[i] >> 8);
+    }
+    return planes;
+  }
+#pragma omp parallel for schedule(static)
   for (int v = 0; v < 256; ++v) {
     for (int x = 0; x < 256; ++x) {
-      const auto value =
-          static_cast<uint16_t>(table[transposed ? TableIndex(x, v) : TableIndex(v, x)]);
-      bytes[v * 256 + x] = static_cast<uint8_t>(value);
-      bytes[65536 + v * 256 + x] = static_cast<uint8_t>(value >> 8);
+      const int32_t entry = table[TableIndex(x, v)];
+      low[v * 256 + x] = static_cast<uint8_t>(entry);
+      high[v * 256 + x] = static_cast<uint8_t>(entry >> 8);
     }
   }
   return planes;
