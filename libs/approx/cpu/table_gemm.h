@@ -49,9 +49,9 @@
 //                  more than their sums when they are few; it also needs no
 //                  transposes, padding or 128 KB block per thread.
 //                The direct form runs when M and N are both below 512: on
-//                ViT-S/16's shapes it measured 0.65-0.9 of the expanded
-//                form's time with 197 to 394 rows, within noise of it at
-//                about 600, and slower from 788 on.
+//                ViT-S/16's shapes (K = 384) it measured 0.6-0.9 of the
+//                expanded form's time with 197 to 394 rows, 0.9-1.0 with
+//                591, and 1.2 times it from 788 on.
 // The fastest variant the CPU runs is chosen at run time.
 // Integer sums are exact and their order does not change them, so every
 // variant equals the reference. Work is spread over OpenMP threads by rows
