@@ -143,9 +143,10 @@ TEST(TableGemmTest, ExtremeOperandsAndDeepSums) {
       for (int8_t av : {int8_t{-128}, int8_t{127}, int8_t{-1}}) {
         for (int8_t wv : {int8_t{-128}, int8_t{127}}) {
           // 3000, or as deep as the widest table allows (1023), in both
-          // avx512 forms.
+          // avx512 forms: kDirectBelow rows of A take the expanded one (a
+          // wide W would leave a single row of A to the direct form).
           const int64_t K = std::min<int64_t>(3000, MaxAccumulationDepth(m));
-          for (auto [M, N] : {std::pair<int64_t, int64_t>{2, 72}, {1, kDirectBelow}}) {
+          for (auto [M, N] : {std::pair<int64_t, int64_t>{2, 72}, {kDirectBelow, 1}}) {
             ExpectSame(m, kernel, std::vector<int8_t>(M * K, av), std::vector<int8_t>(K * N, wv), M,
                        K, N);
           }
