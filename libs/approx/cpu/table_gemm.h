@@ -55,7 +55,8 @@
 // The fastest variant the CPU runs is chosen at run time.
 // Integer sums are exact and their order does not change them, so every
 // variant equals the reference. Work is spread over OpenMP threads by rows
-// (kScalar, the direct form) or by 32-column blocks (the expanded ones).
+// (kScalar), by rows and 256-column groups (the direct form) or by 32-column
+// blocks (the expanded ones).
 //
 // Thread-safety: reentrant.
 #ifndef TRANSAXX_LIBS_APPROX_CPU_TABLE_GEMM_H_
